@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+
+let package = Package(
+    name: "crema",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "crema", targets: ["crema"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .target(name: "CremaAggregation", swiftSettings: swiftSettings),
+        .target(
+            name: "CremaSpec",
+            dependencies: ["CremaAggregation", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CremaStorage", dependencies: ["CRocksDB", "CLZ4"], swiftSettings: swiftSettings),
+        .target(
+            name: "CremaEngine",
+            dependencies: [
+                "CremaAggregation", "CremaSpec", "CremaStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CremaIngest",
+            dependencies: [
+                "CremaEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio,
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "crema",
+            dependencies: [
+                "CremaAggregation", "CremaSpec", "CremaStorage", "CremaEngine", "CremaIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio,
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CremaAggregationTests", dependencies: ["CremaAggregation"], swiftSettings: swiftSettings),
+        .testTarget(name: "CremaSpecTests", dependencies: ["CremaSpec"], swiftSettings: swiftSettings),
+        .testTarget(name: "CremaStorageTests", dependencies: ["CremaStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "CremaEngineTests", dependencies: ["CremaEngine"], swiftSettings: swiftSettings),
+        .testTarget(name: "CremaIngestTests", dependencies: ["CremaIngest"] + nio, swiftSettings: swiftSettings),
+    ]
+)
