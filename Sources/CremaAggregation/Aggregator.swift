@@ -1,0 +1,29 @@
+/// One compiled aggregate (built once per spec aggregate by `makeAggregator`); it owns no
+/// per-entity state but makes, updates, reads, encodes and merges `AggregateState`s.
+public protocol Aggregator: Sendable {
+    /// One feature per window, in the order given, or one lifetime feature when there are no windows.
+    var featureCount: Int { get }
+
+    /// A state holding no events.
+    func makeState() -> AggregateState
+
+    /// Adds one event. `fields` is the whole decoded event (indexed by `AggregateInput.index`);
+    /// `time` is the event time, `arrival` a global increasing sequence number, `now` the
+    /// server clock (it drives retention and lateness).
+    func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome
+
+    /// The value of feature `feature` (an index into the windows, or 0 for lifetime) read at `time`.
+    func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue
+
+    /// Appends the state's encoding, starting with the format version byte.
+    func encode(_ state: AggregateState, into bytes: inout [UInt8])
+
+    /// Reads a state written by `encode(_:into:)` of this or an older format version.
+    func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState
+
+    /// Drops tiles no window needs at `now`; returns true when nothing is left (no tiles and no lifetime data).
+    func evict(_ state: AggregateState, now: Int64) -> Bool
+
+    /// Merges `other` into `state` (backfill and training data combine partial states).
+    func merge(_ other: AggregateState, into state: AggregateState)
+}

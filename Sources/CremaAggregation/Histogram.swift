@@ -1,0 +1,54 @@
+/// histogram: an object value → count. Keys are strings (ints in decimal, bools
+/// `true`/`false`); members are ordered by value ascending (numbers numerically, strings by
+/// UTF-8 bytes, false before true). Empty: {}.
+///
+/// Each tile counts exactly up to `capacity` distinct values, then approximately with
+/// space-saving (see `FrequencyTable`): rare values may then be missing and counts overestimated.
+struct HistogramKernel<Value: OrderedFieldScalar>: AggregationKernel {
+    /// The field's index.
+    let field: Int
+    /// Distinct values counted exactly per tile.
+    let capacity: Int
+
+    /// No values.
+    var empty: FrequencyTable<Value> { FrequencyTable() }
+
+    /// The field's value, nil when null.
+    func input(from fields: [FieldValue]) -> Value? { Value.extract(fields[field]) }
+
+    /// Counts the value.
+    ///
+    /// - Complexity: O(1) on average; O(capacity) when the tile is full.
+    func add(_ input: Value, time: Int64, arrival: UInt64, to state: inout FrequencyTable<Value>) {
+        state.add(input, capacity: capacity)
+    }
+
+    /// Adds the counts.
+    ///
+    /// - Complexity: O(size of `other`).
+    func merge(_ other: FrequencyTable<Value>, into state: inout FrequencyTable<Value>) { state.merge(other) }
+
+    /// The object of counts by value.
+    ///
+    /// - Complexity: O(size · log size).
+    func result(of state: FrequencyTable<Value>, at time: Int64) -> FeatureValue {
+        .object(state.entriesByValue().map { FeatureValue.Member($0.value.histogramKey, .int($0.count)) })
+    }
+
+    /// The table's encoding.
+    ///
+    /// - Complexity: O(size · log size).
+    func encode(_ state: FrequencyTable<Value>, into bytes: inout [UInt8]) { state.encode(into: &bytes) }
+
+    /// Reads the table.
+    ///
+    /// - Complexity: O(size).
+    func decode(from reader: inout ByteReader) throws(AggregationError) -> FrequencyTable<Value> {
+        try FrequencyTable.decode(from: &reader)
+    }
+
+    /// Keeps at most `capacity` values in a stored tile.
+    ///
+    /// - Complexity: O(size · log size).
+    func bound(_ state: inout FrequencyTable<Value>) { state.bound(capacity: capacity) }
+}

@@ -1,0 +1,60 @@
+/// An aggregator without windows: one state over every accepted event, whatever its time.
+struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
+    /// The operation.
+    let kernel: Kernel
+
+    /// One lifetime feature.
+    var featureCount: Int { 1 }
+
+    /// A state holding the kernel's empty state.
+    func makeState() -> AggregateState { LifetimeAggregateState(kernel.empty) }
+
+    /// The concrete state (the engine passes back what `makeState` or `decode` made).
+    @inline(__always)
+    private func lifetime(_ state: AggregateState) -> LifetimeAggregateState<Kernel.State> {
+        unsafeDowncast(state, to: LifetimeAggregateState<Kernel.State>.self)
+    }
+
+    /// Adds the event; never late.
+    func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome {
+        guard let input = kernel.input(from: fields) else { return .skipped }
+        kernel.add(input, time: time, arrival: arrival, to: &lifetime(state).value)
+        return .kept
+    }
+
+    /// The finalized state at `time`.
+    func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
+        kernel.result(of: lifetime(state).value, at: time)
+    }
+
+    /// The version byte, then the kernel state.
+    ///
+    /// - Complexity: O(state size).
+    func encode(_ state: AggregateState, into bytes: inout [UInt8]) {
+        bytes.append(StateFormat.current)
+        kernel.encode(lifetime(state).value, into: &bytes)
+    }
+
+    /// Reads version 2 or 1 (identical for lifetime states).
+    ///
+    /// - Complexity: O(state size).
+    func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState {
+        var reader = ByteReader(bytes)
+        _ = try StateFormat.readVersion(from: &reader)
+        let value = try kernel.decode(from: &reader)
+        try StateFormat.expectEnd(of: reader)
+        return LifetimeAggregateState(value)
+    }
+
+    /// Nothing to drop; true when the state holds no events.
+    func evict(_ state: AggregateState, now: Int64) -> Bool {
+        lifetime(state).value == kernel.empty
+    }
+
+    /// Merges the states.
+    func merge(_ other: AggregateState, into state: AggregateState) {
+        let target = lifetime(state)
+        kernel.merge(lifetime(other).value, into: &target.value)
+        kernel.bound(&target.value)
+    }
+}

@@ -1,0 +1,147 @@
+/// An aggregator with windows: one sparse tile series per distinct hop, each tile a kernel
+/// state; a read of window W at t merges the tiles `floor((t − W)/H) … floor(t/H)`.
+struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
+    /// The operation.
+    let kernel: Kernel
+    /// The windows grouped into series.
+    let layout: TileLayout
+
+    /// One feature per window.
+    var featureCount: Int { layout.windows.count }
+
+    /// A state with empty series.
+    func makeState() -> AggregateState { TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count) }
+
+    /// The concrete state (the engine passes back what `makeState` or `decode` made).
+    @inline(__always)
+    private func tiles(_ state: AggregateState) -> TiledAggregateState<Kernel.State> {
+        unsafeDowncast(state, to: TiledAggregateState<Kernel.State>.self)
+    }
+
+    /// Adds the event to its tile in every series that still keeps that tile, evicting
+    /// tiles older than each series' retention first.
+    ///
+    /// - Complexity: O(series) when the event's tiles exist.
+    func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome {
+        guard let input = kernel.input(from: fields) else { return .skipped }
+        let tiled = tiles(state)
+        var isKept = false
+        for series in layout.hops.indices {
+            let retained = layout.retainedTile(series: series, now: now)
+            tiled.series[series].evict(below: retained)
+            let tile = floorDivide(time, layout.hops[series])
+            guard tile >= retained else { continue }
+            let position = tiled.series[series].position(of: tile, inserting: kernel.empty)
+            kernel.add(input, time: time, arrival: arrival, to: &tiled.series[series].states[position])
+            isKept = true
+        }
+        return isKept ? .kept : .late
+    }
+
+    /// Merges the window's tiles into a local state and finalizes it.
+    ///
+    /// - Complexity: O(log tiles + tiles in the window).
+    func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
+        let window = layout.windows[feature]
+        let series = tiles(state).series[layout.seriesOfWindow[feature]]
+        let last = window.lastTile(at: time)
+        var position = series.lowerBound(window.firstTile(at: time))
+        guard position < series.indices.count, series.indices[position] <= last else {
+            return kernel.result(of: kernel.empty, at: time)
+        }
+        var merged = series.states[position]
+        position += 1
+        while position < series.indices.count && series.indices[position] <= last {
+            kernel.merge(series.states[position], into: &merged)
+            position += 1
+        }
+        return kernel.result(of: merged, at: time)
+    }
+
+    /// Writes format version 2 (see `StateFormat`).
+    ///
+    /// - Complexity: O(tiles × state size).
+    func encode(_ state: AggregateState, into bytes: inout [UInt8]) {
+        let tiled = tiles(state)
+        bytes.append(StateFormat.current)
+        bytes.appendVarint(UInt64(tiled.series.count))
+        for series in tiled.series {
+            bytes.appendVarint(UInt64(series.indices.count))
+            for position in series.indices.indices {
+                let index = series.indices[position]
+                if position == 0 {
+                    bytes.appendZigzag(index)
+                } else {
+                    bytes.appendVarint(UInt64(bitPattern: index &- series.indices[position - 1]))
+                }
+                kernel.encode(series.states[position], into: &bytes)
+            }
+        }
+    }
+
+    /// Reads format version 2 or 1 (see `StateFormat`).
+    ///
+    /// - Complexity: O(tiles × state size).
+    func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState {
+        var reader = ByteReader(bytes)
+        let version = try StateFormat.readVersion(from: &reader)
+        let seriesCount = try reader.readVarint()
+        guard seriesCount == UInt64(layout.hops.count) else {
+            throw AggregationError(.corruptState, "state has \(seriesCount) tile series, the aggregate \(layout.hops.count)")
+        }
+        let tiled = TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count)
+        for series in layout.hops.indices {
+            let tileCount = try reader.readCount()
+            tiled.series[series].indices.reserveCapacity(tileCount)
+            tiled.series[series].states.reserveCapacity(tileCount)
+            var previous: Int64 = 0
+            for position in 0..<tileCount {
+                let index: Int64
+                if version == StateFormat.fixedWidthIndices {
+                    index = Int64(bitPattern: try reader.readFixed64())
+                } else if position == 0 {
+                    index = try reader.readZigzag()
+                } else {
+                    index = previous &+ Int64(bitPattern: try reader.readVarint())
+                }
+                guard position == 0 || index > previous else {
+                    throw AggregationError(.corruptState, "tile indices are not increasing")
+                }
+                tiled.series[series].indices.append(index)
+                tiled.series[series].states.append(try kernel.decode(from: &reader))
+                previous = index
+            }
+        }
+        try StateFormat.expectEnd(of: reader)
+        return tiled
+    }
+
+    /// Drops the tiles below each series' retention at `now`.
+    ///
+    /// - Complexity: O(tiles) when some are dropped.
+    func evict(_ state: AggregateState, now: Int64) -> Bool {
+        let tiled = tiles(state)
+        var isEmpty = true
+        for series in layout.hops.indices {
+            tiled.series[series].evict(below: layout.retainedTile(series: series, now: now))
+            isEmpty = isEmpty && tiled.series[series].isEmpty
+        }
+        return isEmpty
+    }
+
+    /// Merges tile by tile, bounding each merged tile.
+    ///
+    /// - Complexity: O(tiles × merge cost).
+    func merge(_ other: AggregateState, into state: AggregateState) {
+        let source = tiles(other)
+        let target = tiles(state)
+        for series in layout.hops.indices {
+            let from = source.series[series]
+            for position in from.indices.indices {
+                let at = target.series[series].position(of: from.indices[position], inserting: kernel.empty)
+                kernel.merge(from.states[position], into: &target.series[series].states[at])
+                kernel.bound(&target.series[series].states[at])
+            }
+        }
+    }
+}
