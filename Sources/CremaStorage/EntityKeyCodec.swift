@@ -1,0 +1,68 @@
+/// The canonical bytes of an entity key, as used after the group id in `rows` keys.
+///
+/// Each part is a type tag followed by its value, so the encoding is unambiguous (an int and
+/// the string of its digits differ, and part boundaries are explicit) and canonical (one
+/// encoding per key, decoding rejects any other):
+/// ```
+/// 0x01 ‖ u64 big endian of (value XOR 1 << 63)    int: byte order = numeric order
+/// 0x02 ‖ varint length ‖ UTF-8                    string
+/// ```
+public enum EntityKeyCodec {
+    /// The tag of an integer part.
+    private static let intTag: UInt8 = 0x01
+    /// The tag of a string part.
+    private static let stringTag: UInt8 = 0x02
+
+    /// Encodes the parts of an entity key.
+    ///
+    /// - Complexity: O(n) in the total size of the parts.
+    public static func encode(_ parts: [EntityKeyPart]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(parts.reduce(0) { count, part in
+            switch part {
+            case .int: count + 9
+            case .string(let string): count + 11 + string.utf8.count
+            }
+        })
+        for part in parts {
+            switch part {
+            case .int(let value):
+                bytes.append(intTag)
+                bytes.appendUInt64BigEndian(UInt64(bitPattern: value) ^ (1 << 63))
+            case .string(let string):
+                bytes.append(stringTag)
+                bytes.appendLengthPrefixed(string.utf8)
+            }
+        }
+        return bytes
+    }
+
+    /// Decodes bytes made by `encode`.
+    ///
+    /// - Complexity: O(n).
+    /// - Throws: `StorageError` (`.corruption`) for an unknown tag, a truncated part,
+    ///   a non-canonical length or invalid UTF-8.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> [EntityKeyPart] {
+        var reader = ByteReader(bytes, context: "entity key")
+        var parts: [EntityKeyPart] = []
+        while !reader.isAtEnd {
+            switch try reader.readByte() {
+            case intTag:
+                parts.append(.int(Int64(bitPattern: try reader.readUInt64BigEndian() ^ (1 << 63))))
+            case stringTag:
+                parts.append(.string(try reader.readString()))
+            case let tag:
+                throw reader.corruption("unknown part tag \(tag)")
+            }
+        }
+        return parts
+    }
+
+    /// Decodes bytes made by `encode`.
+    ///
+    /// - Complexity: O(n).
+    /// - Throws: `StorageError` (`.corruption`) for malformed bytes.
+    public static func decode(_ bytes: [UInt8]) throws -> [EntityKeyPart] {
+        try bytes.withUnsafeBytes { try decode($0) }
+    }
+}
