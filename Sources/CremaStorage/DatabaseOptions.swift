@@ -10,7 +10,7 @@ public struct DatabaseOptions: Hashable, Sendable {
     public var rowsBloomBitsPerKey: Double
     /// Whether SST blocks of every column family are LZ4-compressed.
     public var usesLZ4Compression: Bool
-    /// Bytes of one memtable before it is flushed.
+    /// Bytes of one memtable before it is flushed (at least 1 MiB is used).
     public var writeBufferBytes: Int
     /// The most flushes and compactions RocksDB runs at once.
     public var maxBackgroundJobs: Int

@@ -21,8 +21,6 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let corruption = Code("corruption")
         /// LZ4 could not decompress a block.
         public static let compression = Code("compression")
-        /// An argument is outside what storage accepts (for example a key of the wrong length).
-        public static let invalidArgument = Code("invalid argument")
 
         /// The code's name.
         public var description: String { name }

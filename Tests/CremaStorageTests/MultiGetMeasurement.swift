@@ -8,10 +8,11 @@ import Testing
 struct MultiGetMeasurement {
     @Test(
         "batchedMultiGet of 10,000 keys out of 1M rows",
-        .enabled(if: ProcessInfo.processInfo.environment["CREMA_MEASURE"] == "1"))
-    func multiGetOfTenThousandKeys() throws {
+        .enabled(if: ProcessInfo.processInfo.environment["CREMA_MEASURE"] == "1"),
+        arguments: [0, 256 << 20])
+    func multiGetOfTenThousandKeys(rowCacheBytes: Int) throws {
         let rowCount = 1_000_000
-        let options = DatabaseOptions(blockCacheBytes: 512 << 20, rowCacheBytes: 0)
+        let options = DatabaseOptions(blockCacheBytes: 512 << 20, rowCacheBytes: rowCacheBytes)
         try withTemporaryDirectory { directory in
             let database = try Database(path: directory + "/db", options: options)
             func key(_ index: Int) -> [UInt8] {
@@ -43,7 +44,7 @@ struct MultiGetMeasurement {
                 milliseconds.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
             }
             milliseconds.sort()
-            print("batchedMultiGet 10,000 of 1M rows, warm: median \(milliseconds[5]) ms, min \(milliseconds[0]) ms")
+            print("batchedMultiGet 10,000 of 1M rows, warm, row cache \(rowCacheBytes >> 20) MiB: median \(milliseconds[5]) ms, min \(milliseconds[0]) ms")
         }
     }
 }
