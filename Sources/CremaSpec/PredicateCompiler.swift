@@ -5,7 +5,7 @@ enum PredicateCompiler {
     /// The compiled predicate and a canonical text of it (with field names, for stable ids);
     /// nil after appending every problem found, located inside the expression, to `problems`.
     static func compile(_ node: SpecNode, event: EventSchema, problems: inout [SpecError]) -> (predicate: Predicate, canonical: String)? {
-        guard let text = node.scalarText, !node.isNull, node.node.scalar != nil else {
+        guard let text = node.scalarText, !node.isNull else {
             problems.append(node.error("expected a condition like `watch_ms > 0`, got \(node.kindDescription)"))
             return nil
         }

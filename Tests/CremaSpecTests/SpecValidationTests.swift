@@ -146,6 +146,18 @@ import Testing
                             path: path, message: "`null` compares only with `==` or `!=`")
     }
 
+    @Test func nullIsNotAListValue() throws {
+        try expectSpecError(specWithAggregates("views:", "  op: count", "  where: title in ['a', null]"), line: 22, column: 31,
+                            path: "features.stats.aggregates.views.where", message: "`null` cannot be in an `in` list")
+    }
+
+    @Test func compositeKeysResolveToFieldIndices() throws {
+        let yaml = baseSpec.replacingOccurrences(of: "  video: { key: video_id }", with: "  video: { key: [video_id, watch_ms] }")
+        let spec = try #require(try compiledSpec(yaml + "      views: { op: count }\n"))
+        #expect(spec.groups[0].keyFieldIndices == [1, 2])
+        #expect(spec.entity(named: "video")?.isComposite == true)
+    }
+
     @Test func badGroupWhere() throws {
         let yaml = baseSpec.replacingOccurrences(of: "    aggregates:", with: "    where: watch_ms = 3\n    aggregates:") + "      views: { op: count }\n"
         try expectSpecError(yaml, line: 19, column: 21, path: "features.stats.where", message: "compare with `==`")
