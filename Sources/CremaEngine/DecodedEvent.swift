@@ -1,0 +1,78 @@
+import CremaAggregation
+
+/// One event decoded from an NDJSON line, checked against its event schema.
+public struct DecodedEvent: Sendable {
+    /// The index of the event's type in `CompiledSpec.events`.
+    public var eventIndex: Int
+    /// The declared fields, in schema order; `.null` for a missing optional field.
+    public var fields: [FieldValue]
+    /// The event time in epoch ms, or nil when the schema has no `time` (arrival time is used).
+    public var time: Int64?
+    /// The producer's `seq`, or 0 when the connection has no producer.
+    public var sequence: UInt64
+    /// The line number within its connection (or file), for error messages.
+    public var line: Int
+    /// The raw line, kept in the event log for replay and backfill.
+    public var raw: [UInt8]
+
+    /// Creates a decoded event.
+    public init(eventIndex: Int, fields: [FieldValue], time: Int64?, sequence: UInt64, line: Int, raw: [UInt8]) {
+        self.eventIndex = eventIndex
+        self.fields = fields
+        self.time = time
+        self.sequence = sequence
+        self.line = line
+        self.raw = raw
+    }
+}
+
+/// Events from one connection handed to the engine together.
+public struct IngestBatch: Sendable {
+    /// The producer named in the connection's hello, or nil (at-least-once, no dedup).
+    public var producer: String?
+    /// The events, in line order.
+    public var events: [DecodedEvent]
+
+    /// Creates a batch.
+    public init(producer: String?, events: [DecodedEvent]) {
+        self.producer = producer
+        self.events = events
+    }
+}
+
+/// What the engine did with an `IngestBatch`, once it is durable.
+public struct IngestOutcome: Sendable, Equatable {
+    /// Events applied (including late ones).
+    public var accepted = 0
+    /// Events skipped because their `seq` was already settled for the producer.
+    public var duplicates = 0
+    /// Accepted events too old for every window they feed.
+    public var late = 0
+    /// Events the engine refused (for example more than `max_future` ahead): line and cause.
+    public var rejections: [Rejection] = []
+
+    /// One refused event.
+    public struct Rejection: Sendable, Equatable {
+        /// The event's line number.
+        public var line: Int
+        /// Why it was refused.
+        public var message: String
+
+        /// Creates a rejection.
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
+    }
+
+    /// Creates an empty outcome.
+    public init() {}
+}
+
+/// Where ingest hands decoded events: the engine, which applies them durably.
+public protocol IngestSink: Sendable {
+    /// The highest `seq` already settled for `producer` (0 for a new one).
+    func lastSequence(of producer: String) async throws -> UInt64
+    /// Applies the batch; returns only once its WriteBatch is in the WAL (and fsynced with `sync`).
+    func submit(_ batch: IngestBatch) async throws -> IngestOutcome
+}

@@ -1,0 +1,174 @@
+import CremaAggregation
+import CremaStorage
+
+/// An event that passed deduplication and the clock checks, with the rows it feeds.
+private struct PreparedEvent {
+    let batch: Int
+    let event: Int
+    let time: Int64
+    let arrival: UInt64
+    /// (group index, entity key) of every group whose filter the event passes.
+    let targets: [(group: Int, key: [UInt8])]
+}
+
+extension Engine {
+    /// Applies one micro-batch and writes it as one atomic WriteBatch: raw events, changed rows,
+    /// producers' last `seq` and the next arrival number. Runs on the writer thread only.
+    ///
+    /// - Returns: one outcome per batch, in order.
+    func commit(_ batches: [IngestBatch]) throws(EngineError) -> [IngestOutcome] {
+        let now = configuration.clock()
+        var outcomes = [IngestOutcome](repeating: IngestOutcome(), count: batches.count)
+        var newSequences: [String: UInt64] = [:]
+        var prepared: [PreparedEvent] = []
+        var records: [LogRecord] = []
+        let firstArrival = nextArrival
+
+        // Phase 1 (no lock: only this thread mutates rows): dedupe, clock checks, routing.
+        for (batchIndex, batch) in batches.enumerated() {
+            for (eventIndex, event) in batch.events.enumerated() {
+                if let producer = batch.producer {
+                    let settled = newSequences[producer] ?? settledSequence(of: producer)
+                    if event.sequence <= settled {
+                        outcomes[batchIndex].duplicates += 1
+                        continue
+                    }
+                    newSequences[producer] = event.sequence
+                }
+                let time = event.time ?? now
+                if time > now + configuration.maxFuture {
+                    outcomes[batchIndex].rejections.append(.init(
+                        line: event.line,
+                        message: "event time \(time) is more than \(configuration.maxFuture) ms ahead of the server clock (\(now))"
+                    ))
+                    continue
+                }
+                var targets: [(group: Int, key: [UInt8])] = []
+                for groupIndex in plan.groupsByEvent[event.eventIndex] {
+                    let group = plan.groups[groupIndex]
+                    if let filter = group.definition.filter, !filter.evaluate(event.fields) { continue }
+                    guard let key = group.entityKey(of: event.fields) else { continue }
+                    targets.append((groupIndex, key))
+                }
+                let arrival = nextArrival
+                nextArrival += 1
+                prepared.append(PreparedEvent(batch: batchIndex, event: eventIndex, time: time, arrival: arrival, targets: targets))
+                records.append(LogRecord(
+                    arrivalSequence: arrival, arrivalTime: now, producer: batch.producer ?? "",
+                    producerSequence: event.sequence, line: event.raw
+                ))
+            }
+        }
+
+        // Phase 2 (no lock): load the rows that are on disk but not in memory.
+        let loaded = try loadMissingRows(for: prepared)
+
+        // Phase 3 (state lock, short): apply.
+        var dirty: [Set<[UInt8]>] = Array(repeating: [], count: plan.groups.count)
+        stateLock.lock()
+        for (groupIndex, rows) in loaded.enumerated() {
+            for (key, row) in rows { tables[groupIndex][key] = row }
+        }
+        for item in prepared {
+            let event = batches[item.batch].events[item.event]
+            var feedsWindow = false
+            var keptByWindow = false
+            for target in item.targets {
+                let group = plan.groups[target.group]
+                let row: Row
+                if let existing = tables[target.group][target.key] {
+                    row = existing
+                } else {
+                    row = Row(emptyOf: group)
+                    tables[target.group][target.key] = row
+                }
+                for (aggregateIndex, aggregator) in group.aggregators.enumerated() {
+                    if let filter = group.definition.aggregates[aggregateIndex].filter, !filter.evaluate(event.fields) {
+                        continue
+                    }
+                    let result = aggregator.add(
+                        event.fields, time: item.time, arrival: item.arrival, now: now, to: row.states[aggregateIndex]
+                    )
+                    if group.isWindowed[aggregateIndex] && result != .skipped {
+                        feedsWindow = true
+                        keptByWindow = keptByWindow || result == .kept
+                    }
+                }
+                row.newestEventTime = max(row.newestEventTime, item.time)
+                dirty[target.group].insert(target.key)
+            }
+            outcomes[item.batch].accepted += 1
+            if feedsWindow && !keptByWindow { outcomes[item.batch].late += 1 }
+        }
+        stateLock.unlock()
+
+        // Phase 4 (no lock: readers only read): one atomic WriteBatch.
+        let batch = database.makeWriteBatch()
+        if !records.isEmpty {
+            batch.put(LogCodec.key(sequence: firstArrival), value: LogCodec.encodeBlock(records), in: .log)
+        }
+        for (groupIndex, keys) in dirty.enumerated() {
+            let group = plan.groups[groupIndex]
+            for key in keys {
+                guard let row = tables[groupIndex][key] else { continue }
+                batch.put(RowKey.make(groupID: group.definition.id, entityKey: key), value: row.encode(of: group), in: .rows)
+            }
+        }
+        for (producer, sequence) in newSequences {
+            MetaStore.putProducerSequence(sequence, for: producer, into: batch)
+        }
+        MetaStore.putNextArrival(nextArrival, into: batch)
+        do {
+            try database.write(batch, sync: configuration.durability == .sync)
+        } catch {
+            throw EngineError(.storage, "writing a batch of \(records.count) events: \(error)")
+        }
+
+        settledLock.withLock {
+            settledSequences.merge(newSequences) { $1 }
+            for outcome in outcomes {
+                counters.accepted += outcome.accepted
+                counters.duplicates += outcome.duplicates
+                counters.late += outcome.late
+                counters.rejected += outcome.rejections.count
+            }
+            counters.commits += 1
+        }
+        trimLogIfDue(now: now)
+        return outcomes
+    }
+
+    /// The settled `seq` of a producer (writer thread).
+    private func settledSequence(of producer: String) -> UInt64 {
+        settledLock.withLock { settledSequences[producer] ?? 0 }
+    }
+
+    /// Reads, with one batched multi-get per group, the stored rows the prepared events need
+    /// that are not in memory. Rows not on disk are absent from the result (they start empty).
+    private func loadMissingRows(for prepared: [PreparedEvent]) throws(EngineError) -> [[[UInt8]: Row]] {
+        var missing: [Set<[UInt8]>] = Array(repeating: [], count: plan.groups.count)
+        for item in prepared {
+            for target in item.targets where tables[target.group][target.key] == nil {
+                missing[target.group].insert(target.key)
+            }
+        }
+        var loaded: [[[UInt8]: Row]] = Array(repeating: [:], count: plan.groups.count)
+        for (groupIndex, keys) in missing.enumerated() where !keys.isEmpty {
+            let group = plan.groups[groupIndex]
+            let entityKeys = Array(keys)
+            let values: [[UInt8]?]
+            do {
+                values = try database.batchedMultiGet(
+                    entityKeys.map { RowKey.make(groupID: group.definition.id, entityKey: $0) }, in: .rows
+                )
+            } catch {
+                throw EngineError(.storage, "loading rows of \(group.definition.name): \(error)")
+            }
+            for (key, value) in zip(entityKeys, values) {
+                guard let value else { continue }
+                loaded[groupIndex][key] = try Row(decoding: value, of: group)
+            }
+        }
+        return loaded
+    }
+}

@@ -1,0 +1,46 @@
+import CremaStorage
+
+extension Engine {
+    /// The retained raw events with arrival number ≥ `sequence`, in arrival order: what replay,
+    /// backfill and training data read.
+    /// - Complexity: O(events retained after `sequence`); decompresses each block once.
+    public func loggedEvents(from sequence: UInt64 = 0) throws(EngineError) -> [LogRecord] {
+        var records: [LogRecord] = []
+        do {
+            try database.scan(in: .log) { _, value in
+                records.append(contentsOf: try LogCodec.decodeBlock(value).filter { $0.arrivalSequence >= sequence })
+                return true
+            }
+        } catch {
+            throw EngineError(.storage, "reading the event log: \(error)")
+        }
+        return records
+    }
+
+    /// Deletes log blocks whose events all arrived more than `retainEvents` ago; runs at most
+    /// once a minute of server time (writer thread).
+    func trimLogIfDue(now: Int64) {
+        guard now - lastLogTrim >= 60_000 else { return }
+        lastLogTrim = now
+        let cutoff = now - configuration.retainEvents
+        var firstKept: [UInt8]?
+        var hasExpired = false
+        do {
+            try database.scan(in: .log) { key, value in
+                let records = try LogCodec.decodeBlock(value)
+                if let newest = records.map(\.arrivalTime).max(), newest < cutoff {
+                    hasExpired = true
+                    return true
+                }
+                firstKept = Array(key)
+                return false
+            }
+            guard hasExpired else { return }
+            try database.deleteRange(
+                in: .log, from: LogCodec.key(sequence: 0), to: firstKept ?? LogCodec.key(sequence: .max)
+            )
+        } catch {
+            logger.warning("trimming the event log failed: \(error)")
+        }
+    }
+}

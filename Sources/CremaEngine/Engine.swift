@@ -1,0 +1,134 @@
+import CremaAggregation
+import CremaSpec
+import CremaStorage
+import Foundation
+import Logging
+
+/// Applies events through the compiled plan, commits them durably, and answers reads.
+///
+/// One writer thread applies every event (no locks on aggregate state while applying a
+/// batch beyond the state lock readers share); a micro-batch of everything submitted since
+/// the last commit becomes one RocksDB WriteBatch holding the raw events, the changed rows
+/// and the producers' last `seq`, and its submitters are answered once it is in the WAL.
+public final class Engine: IngestSink, @unchecked Sendable {
+    /// The compiled spec being served.
+    public var spec: CompiledSpec { plan.spec }
+
+    let plan: Plan
+    let database: Database
+    let configuration: EngineConfiguration
+    let logger: Logger
+
+    /// Guards `tables` between the writer and readers.
+    let stateLock = NSLock()
+    /// Rows in memory, one table per group (parallel to `plan.groups`), keyed by entity key bytes.
+    var tables: [[[UInt8]: Row]]
+
+    /// Guards `settledSequences` and `counters`.
+    let settledLock = NSLock()
+    /// The highest settled `seq` of each producer.
+    var settledSequences: [String: UInt64]
+    /// Totals since start.
+    var counters = EngineCounters()
+
+    private let queue = SubmissionQueue()
+    private let writerFinished = DispatchSemaphore(value: 0)
+    /// Writer-only: the next arrival sequence number.
+    var nextArrival: UInt64
+    /// Writer-only: when the log was last trimmed.
+    var lastLogTrim: Int64 = 0
+    /// Set when a commit failed: the engine no longer accepts events.
+    var failure: EngineError?
+
+    /// Opens the engine on `database`, restoring producer offsets and the arrival sequence.
+    public init(
+        spec: CompiledSpec, database: Database, configuration: EngineConfiguration = EngineConfiguration(),
+        logger: Logger = Logger(label: "crema.engine")
+    ) throws(EngineError) {
+        plan = try Plan(spec: spec)
+        self.database = database
+        self.configuration = configuration
+        self.logger = logger
+        tables = Array(repeating: [:], count: plan.groups.count)
+        do {
+            settledSequences = try MetaStore.producerSequences(in: database)
+            nextArrival = try MetaStore.nextArrival(in: database)
+        } catch {
+            throw EngineError(.storage, "reading the engine's metadata: \(error)")
+        }
+        // Weak, so that once the writer returns the thread holds nothing (the database closes
+        // as soon as the engine is released after `shutdown()`).
+        let finished = writerFinished
+        let thread = Thread { [weak self] in
+            self?.runWriter()
+            finished.signal()
+        }
+        thread.name = "crema-writer"
+        thread.start()
+    }
+
+    /// The highest `seq` already settled for `producer` (0 for a new one).
+    public func lastSequence(of producer: String) async throws -> UInt64 {
+        settledLock.withLock { settledSequences[producer] ?? 0 }
+    }
+
+    /// Applies `batch` and returns once it is durable.
+    public func submit(_ batch: IngestBatch) async throws -> IngestOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            if !queue.push(Submission(batch: batch, continuation: continuation)) {
+                continuation.resume(throwing: EngineError(.unavailable, "the engine is shutting down"))
+            }
+        }
+    }
+
+    /// Commits everything submitted so far, answers its submitters and stops the writer.
+    /// Later submissions fail with `.unavailable`. Call it before releasing the engine.
+    public func shutdown() {
+        queue.close()
+        writerFinished.wait()
+        writerFinished.signal()
+    }
+
+    /// Totals since the engine started.
+    public var statistics: EngineCounters {
+        settledLock.withLock { counters }
+    }
+
+    /// The number of rows held in memory, over all groups.
+    public var rowsInMemory: Int {
+        stateLock.withLock { tables.reduce(0) { $0 + $1.count } }
+    }
+
+    private func runWriter() {
+        while let submissions = queue.take(maxEvents: configuration.maxBatchEvents) {
+            if let failure {
+                submissions.forEach { $0.continuation.resume(throwing: failure) }
+                continue
+            }
+            do {
+                let outcomes = try commit(submissions.map(\.batch))
+                for (submission, outcome) in zip(submissions, outcomes) {
+                    submission.continuation.resume(returning: outcome)
+                }
+            } catch {
+                failure = error
+                logger.error("commit failed, no longer accepting events: \(error)")
+                submissions.forEach { $0.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// Event totals since the engine started.
+public struct EngineCounters: Sendable, Equatable {
+    /// Events applied (including late ones).
+    public var accepted = 0
+    /// Events skipped as already settled for their producer.
+    public var duplicates = 0
+    /// Accepted events too old for every window they feed.
+    public var late = 0
+    /// Events refused by the engine (too far in the future).
+    public var rejected = 0
+    /// Group commits written.
+    public var commits = 0
+}

@@ -1,0 +1,26 @@
+import CremaAggregation
+
+/// How the engine commits, retains and bounds what it keeps.
+public struct EngineConfiguration: Sendable {
+    /// Whether a commit waits for the WAL write only, or for an fsync too.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Acknowledge once the WriteBatch is in the WAL (survives a process crash).
+        case wal
+        /// Acknowledge once the WAL is fsynced (survives a machine crash).
+        case sync
+    }
+
+    /// When acknowledgements are given.
+    public var durability: Durability = .wal
+    /// Events more than this many ms ahead of the server clock are rejected.
+    public var maxFuture: Int64 = Duration.minute
+    /// The most events one group commit applies.
+    public var maxBatchEvents = 16_384
+    /// How long raw events stay in the log (ms).
+    public var retainEvents: Int64 = 7 * Duration.day
+    /// The server clock in epoch ms; tests replace it.
+    public var clock: @Sendable () -> Int64 = { systemTimeMilliseconds() }
+
+    /// Creates the default configuration.
+    public init() {}
+}

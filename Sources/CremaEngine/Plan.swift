@@ -1,0 +1,74 @@
+import CremaAggregation
+import CremaSpec
+import CremaStorage
+
+/// The spec compiled for execution: per event type, the groups it feeds, with their aggregators.
+struct Plan: Sendable {
+    /// The compiled spec the plan was built from.
+    let spec: CompiledSpec
+    /// Every group, in spec order.
+    let groups: [GroupPlan]
+    /// For each event type (by index in `spec.events`), the indices in `groups` it feeds.
+    let groupsByEvent: [[Int]]
+
+    /// Builds the aggregators of every aggregate of `spec`.
+    init(spec: CompiledSpec) throws(EngineError) {
+        self.spec = spec
+        var groups: [GroupPlan] = []
+        for group in spec.groups {
+            groups.append(try GroupPlan(group: group, spec: spec))
+        }
+        self.groups = groups
+        groupsByEvent = spec.events.map { event in
+            groups.indices.filter { groups[$0].definition.event == event.name }
+        }
+    }
+
+    /// The index in `groups` of the group named `name`.
+    func groupIndex(named name: String) -> Int? { groups.firstIndex { $0.definition.name == name } }
+}
+
+/// One feature group ready to apply events and to read.
+struct GroupPlan: Sendable {
+    /// The group as the spec defines it.
+    let definition: FeatureGroup
+    /// One aggregator per aggregate, parallel to `definition.aggregates`.
+    let aggregators: [any Aggregator]
+    /// Whether each aggregate has windows (an event too old for all of them is `late`).
+    let isWindowed: [Bool]
+    /// The entity's key fields in the group's event: names and types.
+    let keyFields: [EventField]
+
+    init(group: FeatureGroup, spec: CompiledSpec) throws(EngineError) {
+        definition = group
+        var aggregators: [any Aggregator] = []
+        for aggregate in group.aggregates {
+            let inputs = aggregate.fieldIndices.indices.map {
+                AggregateInput(index: aggregate.fieldIndices[$0], type: aggregate.fieldTypes[$0], name: aggregate.fieldNames[$0])
+            }
+            do {
+                aggregators.append(try makeAggregator(operation: aggregate.operation, inputs: inputs, windows: aggregate.windows))
+            } catch {
+                throw EngineError(.badRequest, "\(group.name).\(aggregate.name): \(error)")
+            }
+        }
+        self.aggregators = aggregators
+        isWindowed = group.aggregates.map { !$0.windows.isEmpty }
+        let event = spec.events.first { $0.name == group.event }
+        keyFields = group.keyFieldIndices.compactMap { event?.fields[$0] }
+    }
+
+    /// The entity key of an event for this group, or nil when a key field is null.
+    func entityKey(of fields: [FieldValue]) -> [UInt8]? {
+        var parts: [EntityKeyPart] = []
+        parts.reserveCapacity(definition.keyFieldIndices.count)
+        for index in definition.keyFieldIndices {
+            switch fields[index] {
+            case .string(let value): parts.append(.string(value))
+            case .int(let value): parts.append(.int(value))
+            default: return nil
+            }
+        }
+        return EntityKeyCodec.encode(parts)
+    }
+}

@@ -1,0 +1,67 @@
+import CremaAggregation
+import CremaStorage
+
+/// The in-memory state of one entity in one group: one state per aggregate.
+///
+/// Mutated only by the writer while it holds the engine's state lock; readers take the same lock.
+final class Row {
+    /// One state per aggregate, parallel to the group's aggregates.
+    var states: [AggregateState]
+    /// The newest event time applied to the row (ms).
+    var newestEventTime: Int64
+
+    init(states: [AggregateState], newestEventTime: Int64) {
+        self.states = states
+        self.newestEventTime = newestEventTime
+    }
+
+    /// An empty row of `group`.
+    convenience init(emptyOf group: GroupPlan) {
+        self.init(states: group.aggregators.map { $0.makeState() }, newestEventTime: Int64.min)
+    }
+
+    /// Decodes a stored row; aggregates missing from it (new since it was written) start empty.
+    convenience init(decoding bytes: [UInt8], of group: GroupPlan) throws(EngineError) {
+        let decoded = bytes.withUnsafeBytes { buffer in
+            Result { () throws(EngineError) in try Row(decoding: buffer, of: group) }
+        }
+        let row = try decoded.get()
+        self.init(states: row.states, newestEventTime: row.newestEventTime)
+    }
+
+    /// Decodes a stored row from its bytes.
+    convenience init(decoding bytes: UnsafeRawBufferPointer, of group: GroupPlan) throws(EngineError) {
+        let view: RowView
+        do {
+            view = try RowView(bytes: bytes)
+        } catch {
+            throw EngineError(.corruption, "row of group \(group.definition.name): \(error)")
+        }
+        var states: [AggregateState] = []
+        states.reserveCapacity(group.aggregators.count)
+        for (aggregator, aggregate) in zip(group.aggregators, group.definition.aggregates) {
+            if let section = view.section(for: aggregate.id) {
+                do {
+                    states.append(try aggregator.decode(section))
+                } catch {
+                    throw EngineError(.corruption, "\(group.definition.name).\(aggregate.name): \(error)")
+                }
+            } else {
+                states.append(aggregator.makeState())
+            }
+        }
+        self.init(states: states, newestEventTime: view.newestEventTime)
+    }
+
+    /// The row's stored form: one section per aggregate.
+    func encode(of group: GroupPlan) -> [UInt8] {
+        var sections: [(aggregateID: UInt64, bytes: [UInt8])] = []
+        sections.reserveCapacity(states.count)
+        for (index, aggregator) in group.aggregators.enumerated() {
+            var bytes: [UInt8] = []
+            aggregator.encode(states[index], into: &bytes)
+            sections.append((group.definition.aggregates[index].id, bytes))
+        }
+        return RowCodec.encode(sections: sections, newestEventTime: newestEventTime)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// One batch waiting for the writer, with the continuation its submitter awaits.
+struct Submission {
+    let batch: IngestBatch
+    let continuation: CheckedContinuation<IngestOutcome, any Error>
+}
+
+/// The hand-off between submitters (any thread) and the single writer thread.
+final class SubmissionQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: [Submission] = []
+    private var isClosed = false
+
+    /// Adds a submission; false once the queue is closed.
+    func push(_ submission: Submission) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isClosed else { return false }
+        pending.append(submission)
+        condition.signal()
+        return true
+    }
+
+    /// Waits for submissions and takes them, up to about `maxEvents` events (at least one
+    /// submission); nil once the queue is closed and drained.
+    func take(maxEvents: Int) -> [Submission]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending.isEmpty && !isClosed {
+            condition.wait()
+        }
+        if pending.isEmpty { return nil }
+        var events = 0
+        var count = 0
+        while count < pending.count && (count == 0 || events + pending[count].batch.events.count <= maxEvents) {
+            events += pending[count].batch.events.count
+            count += 1
+        }
+        let taken = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        return taken
+    }
+
+    /// Refuses further submissions; what is queued is still taken.
+    func close() {
+        condition.lock()
+        isClosed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

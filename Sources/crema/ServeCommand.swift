@@ -1,0 +1,104 @@
+import ArgumentParser
+import CremaEngine
+import CremaIngest
+import CremaSpec
+import CremaStorage
+import Logging
+import ServiceLifecycle
+
+/// `crema serve`: ingest and serving on the specs in a directory, until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Apply events pushed to the ingest socket to the features of a spec, durably."
+    )
+
+    @Option(help: "The spec directory or file.")
+    var specs = "specs"
+
+    @Option(help: "Where RocksDB keeps the state.")
+    var data = "./crema-data"
+
+    @Option(help: "The ingest socket: HOST:PORT or unix:PATH.")
+    var ingest = "127.0.0.1:7070"
+
+    @Option(help: "wal: acknowledge once the batch is in the WAL; sync: also fsync it.")
+    var durability: EngineConfiguration.Durability = .wal
+
+    @Option(help: "Bytes of RocksDB's block cache.")
+    var cacheSize = 256 << 20
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let logger = makeLogger(label: "crema", level: logLevel)
+        let spec = try compileOrExit(specs)
+        let address = try IngestAddress(parsing: ingest)
+        let database = try Database(path: data, options: DatabaseOptions(blockCacheBytes: cacheSize))
+        var engineConfiguration = EngineConfiguration()
+        engineConfiguration.durability = durability
+        let engine = try Engine(spec: spec, database: database, configuration: engineConfiguration, logger: logger)
+        let ingestServer = IngestServer(
+            configuration: IngestServer.Configuration(address: address), spec: spec, sink: engine, logger: logger
+        )
+        let announcement = ReadyAnnouncement { [specs, data] in
+            let bound = try await ingestServer.boundAddress()
+            print("crema: serving \(specs) (\(spec.summary)); ingest on \(bound); data in \(data)")
+        }
+        // Services stop in reverse order: ingest drains its connections before the engine stops.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: EngineService(engine: engine)),
+                    .init(service: ingestServer),
+                    .init(service: announcement, successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        logger.info("stopped", metadata: ["accepted": "\(engine.statistics.accepted)"])
+    }
+}
+
+/// Keeps the engine for the lifetime of the service group and stops it, after ingest, on shutdown.
+struct EngineService: Service {
+    let engine: Engine
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        engine.shutdown()
+    }
+}
+
+/// Prints the ready line once the listeners are bound.
+struct ReadyAnnouncement: Service {
+    let announce: @Sendable () async throws -> Void
+
+    func run() async throws {
+        try await announce()
+    }
+}
+
+extension EngineConfiguration.Durability: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Compiles a spec, or prints its errors and exits with status 1.
+func compileOrExit(_ path: String) throws -> CompiledSpec {
+    switch SpecCompiler.compile(paths: [path]) {
+    case .success(let spec):
+        return spec
+    case .failure(let errors):
+        printToStandardError(errors.description)
+        throw ExitCode(1)
+    }
+}
+
+/// A logger writing to standard error at `level`.
+func makeLogger(label: String, level: Logger.Level) -> Logger {
+    var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+    logger.logLevel = level
+    return logger
+}

@@ -1,0 +1,174 @@
+import CremaAggregation
+import CremaEngine
+import CremaStorage
+import Foundation
+import Testing
+
+private let spec = """
+events:
+  view:
+    time: ts
+    fields: { user_id: string, video_id: string, watch_ms: int, liked: bool, country: string? }
+entities:
+  user: { key: user_id }
+  video: { key: video_id }
+features:
+  video_stats:
+    entity: video
+    from: view
+    where: watch_ms >= 0
+    aggregates:
+      views: { op: count, windows: [1h, 1d] }
+      watch: { op: sum, field: watch_ms, windows: [1d] }
+      likes: { op: count, where: liked, windows: [1d] }
+      total: { op: count }
+  user_history:
+    entity: user
+    from: view
+    aggregates:
+      recent: { op: last_n, field: video_id, n: 3 }
+"""
+
+private let hour: Int64 = 3_600_000
+private let start: Int64 = 1_763_900_000_000
+
+private func view(_ user: String, _ video: String, ts: Int64, watch: Int = 10, liked: Bool = false, seq: Int? = nil) -> String {
+    let sequence = seq.map { "\"seq\": \($0), " } ?? ""
+    return "{\(sequence)\"type\": \"view\", \"ts\": \(ts), \"user_id\": \"\(user)\", \"video_id\": \"\(video)\", \"watch_ms\": \(watch), \"liked\": \(liked)}"
+}
+
+@Suite("Engine")
+struct EngineTests {
+    @Test("applies events through every group and reads the features back")
+    func appliesAndReads() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        let outcome = try await harness.send([
+            view("u1", "v1", ts: start - 10, watch: 100, liked: true),
+            view("u1", "v2", ts: start - 5, watch: 50),
+            view("u2", "v1", ts: start - 2 * hour, watch: 7),
+            view("u2", "v1", ts: start - 1, watch: -1),
+        ])
+        #expect(outcome.accepted == 4)
+        #expect(outcome.late == 0)
+        let columns = try harness.read(
+            "video", ["v1", "v2", "never"],
+            ["video_stats.views_1h", "video_stats.views_1d", "video_stats.watch_1d", "video_stats.likes_1d", "video_stats.total"]
+        )
+        #expect(columns[0] == [.int(1), .int(1), .null])
+        #expect(columns[1] == [.int(2), .int(1), .null])
+        #expect(columns[2] == [.int(107), .int(50), .null])
+        #expect(columns[3] == [.int(1), .int(0), .null])
+        #expect(columns[4] == [.int(2), .int(1), .null])
+        #expect(try harness.value("user", "u2", "user_history.recent") == .list([.string("v1"), .string("v1")]))
+        #expect(try harness.value("user", "u1", "user_history.recent") == .list([.string("v2"), .string("v1")]))
+    }
+
+    @Test("a named producer's events are applied once, across restarts")
+    func exactlyOnceAcrossRestart() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        let first = try await harness.send((1...5).map { view("u1", "v1", ts: start - 100, seq: $0) }, producer: "p1")
+        #expect(first.accepted == 5)
+        #expect(try await harness.engine.lastSequence(of: "p1") == 5)
+        try harness.restart()
+        #expect(try await harness.engine.lastSequence(of: "p1") == 5)
+        #expect(try await harness.engine.lastSequence(of: "other") == 0)
+        let resent = try await harness.send((3...8).map { view("u1", "v1", ts: start - 100, seq: $0) }, producer: "p1")
+        #expect(resent.accepted == 3)
+        #expect(resent.duplicates == 3)
+        let backwards = try await harness.send([view("u1", "v1", ts: start - 100, seq: 20), view("u1", "v1", ts: start - 100, seq: 19)], producer: "p1")
+        #expect(backwards.accepted == 1)
+        #expect(backwards.duplicates == 1)
+        #expect(try harness.value("video", "v1", "video_stats.total") == .int(9))
+        #expect(harness.engine.statistics.duplicates == 4)
+    }
+
+    @Test("rows survive a restart and read the same from disk")
+    func rowsSurviveRestart() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        try await harness.send((0..<50).map { view("u\($0 % 7)", "v\($0 % 5)", ts: start - Int64($0) * 60_000, watch: $0) })
+        let features = ["video_stats.views_1h", "video_stats.views_1d", "video_stats.watch_1d", "video_stats.total"]
+        let ids = (0..<6).map { "v\($0)" }
+        let before = try harness.read("video", ids, features)
+        let history = try harness.read("user", (0..<7).map { "u\($0)" }, ["user_history.recent"])
+        try harness.restart()
+        #expect(harness.engine.rowsInMemory == 0)
+        #expect(try harness.read("video", ids, features) == before)
+        #expect(try harness.read("user", (0..<7).map { "u\($0)" }, ["user_history.recent"]) == history)
+        try await harness.send([view("u0", "v0", ts: start)])
+        #expect(try harness.value("video", "v0", "video_stats.total") == before[3][0].adding(1))
+    }
+
+    @Test("events too old for every window are late but count in lifetime aggregates")
+    func lateEvents() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        let outcome = try await harness.send([view("u1", "v1", ts: start - 3 * 86_400_000), view("u1", "v1", ts: start - hour / 2)])
+        #expect(outcome.accepted == 2)
+        #expect(outcome.late == 1)
+        #expect(try harness.value("video", "v1", "video_stats.views_1d") == .int(1))
+        #expect(try harness.value("video", "v1", "video_stats.total") == .int(2))
+        #expect(harness.engine.statistics.late == 1)
+    }
+
+    @Test("events more than max_future ahead are rejected with their line")
+    func futureEventsRejected() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        let outcome = try await harness.send([view("u1", "v1", ts: start + 59_000), view("u1", "v1", ts: start + 61_000)])
+        #expect(outcome.accepted == 1)
+        #expect(outcome.rejections.map(\.line) == [2])
+        #expect(try harness.value("video", "v1", "video_stats.total") == .int(1))
+    }
+
+    @Test("a changed spec keeps unchanged aggregates and starts new ones empty")
+    func specChange() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        try await harness.send([view("u1", "v1", ts: start - 10, watch: 5)])
+        let changed = spec.replacingOccurrences(of: "watch: { op: sum, field: watch_ms, windows: [1d] }", with: "watch: { op: sum, field: watch_ms, windows: [7d] }")
+            .replacingOccurrences(of: "total: { op: count }", with: "total: { op: count }\n      reach: { op: approx_distinct, field: user_id, windows: [1d] }")
+        try harness.restart(spec: changed)
+        #expect(try harness.value("video", "v1", "video_stats.total") == .int(1))
+        #expect(try harness.value("video", "v1", "video_stats.watch_7d") == .int(0))
+        #expect(try harness.value("video", "v1", "video_stats.reach_1d") == .int(0))
+        try await harness.send([view("u2", "v1", ts: start - 5, watch: 3)])
+        #expect(try harness.value("video", "v1", "video_stats.watch_7d") == .int(3))
+        #expect(try harness.value("video", "v1", "video_stats.total") == .int(2))
+    }
+
+    @Test("unknown entities and features are bad requests naming them")
+    func badReads() throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        #expect(throws: EngineError.self) { try harness.read("nope", ["x"], ["video_stats.views_1d"]) }
+        do {
+            _ = try harness.read("video", ["x"], ["video_stats.nope_1d"])
+            Issue.record("expected an error")
+        } catch let error as EngineError {
+            #expect(error.code == .badRequest)
+            #expect(error.message.contains("video_stats.nope_1d"))
+        }
+        do {
+            _ = try harness.read("video", ["x"], ["user_history.recent"])
+            Issue.record("expected an error")
+        } catch let error as EngineError {
+            #expect(error.message.contains("user_history.recent"))
+        }
+    }
+
+    @Test("the log keeps every accepted event's raw line")
+    func logKeepsRawEvents() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        let lines = (1...3).map { view("u\($0)", "v1", ts: start - Int64($0), seq: $0) }
+        try await harness.send(lines, producer: "p")
+        try await harness.send([lines[0]], producer: "p")
+        let records = try harness.engine.loggedEvents()
+        #expect(records.map { String(decoding: $0.line, as: UTF8.self) } == lines)
+        #expect(records.map(\.producerSequence) == [1, 2, 3])
+        #expect(Set(records.map(\.arrivalSequence)).count == 3)
+    }
+}
+
+extension FeatureValue {
+    /// An int value plus `amount`, for expectations.
+    func adding(_ amount: Int64) -> FeatureValue {
+        guard case .int(let value) = self else { return self }
+        return .int(value + amount)
+    }
+}
