@@ -45,7 +45,7 @@ struct BinStore: Sendable, Equatable {
         collapse()
     }
 
-    /// Adds another store's bins.
+    /// Adds another store's bins, widening this store's range first when needed.
     ///
     /// - Complexity: O(bins of the union range).
     mutating func merge(_ other: BinStore) {
@@ -54,13 +54,16 @@ struct BinStore: Sendable, Equatable {
             self = other
             return
         }
-        let low = Swift.min(offset, other.offset)
-        let high = Swift.max(offset + counts.count, other.offset + other.counts.count)
-        var merged = [Int64](repeating: 0, count: high - low)
-        for (position, count) in counts.enumerated() { merged[offset - low + position] &+= count }
-        for (position, count) in other.counts.enumerated() { merged[other.offset - low + position] &+= count }
-        offset = low
-        counts = merged
+        let otherEnd = other.offset + other.counts.count
+        if otherEnd > offset + counts.count {
+            counts.append(contentsOf: repeatElement(0, count: otherEnd - offset - counts.count))
+        }
+        if other.offset < offset {
+            counts.insert(contentsOf: repeatElement(0, count: offset - other.offset), at: 0)
+            offset = other.offset
+        }
+        let shift = other.offset - offset
+        for position in other.counts.indices { counts[shift + position] &+= other.counts[position] }
         collapse()
     }
 

@@ -102,9 +102,10 @@ public func makeAggregator(
     }
 }
 
-/// A windowed aggregator when there are windows, else a lifetime one.
+/// A windowed aggregator when there are windows, else a lifetime one, specialized for the kernel.
 private func assemble<Kernel: AggregationKernel>(_ kernel: Kernel, _ windows: [Window]) -> any Aggregator {
-    windows.isEmpty ? LifetimeAggregator(kernel: kernel) : WindowedAggregator(kernel: kernel, layout: TileLayout(windows: windows))
+    if windows.isEmpty { return SpecializedAggregator(LifetimeAggregator(kernel: kernel)) }
+    return SpecializedAggregator(WindowedAggregator(kernel: kernel, layout: TileLayout(windows: windows)))
 }
 
 /// The error for an operation given inputs it cannot take.

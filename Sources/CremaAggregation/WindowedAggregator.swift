@@ -19,7 +19,9 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     }
 
     /// Adds the event to its tile in every series that still keeps that tile, evicting
-    /// tiles older than each series' retention first.
+    /// tiles older than each series' retention first. Tile k is kept while
+    /// `(k + 1)·H > now − W_max`; the common case (the event lands in the newest tile,
+    /// nothing to evict) needs no division.
     ///
     /// - Complexity: O(series) when the event's tiles exist.
     func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome {
@@ -27,11 +29,19 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         let tiled = tiles(state)
         var isKept = false
         for series in layout.hops.indices {
-            let retained = layout.retainedTile(series: series, now: now)
-            tiled.series[series].evict(below: retained)
-            let tile = floorDivide(time, layout.hops[series])
-            guard tile >= retained else { continue }
-            let position = tiled.series[series].position(of: tile, inserting: kernel.empty)
+            let hop = layout.hops[series]
+            let horizon = now &- layout.longestWindows[series]
+            if let first = tiled.series[series].indices.first, (first &+ 1) &* hop <= horizon {
+                tiled.series[series].evict(below: floorDivide(horizon, hop))
+            }
+            let position: Int
+            if let last = tiled.series[series].indices.last, last &* hop <= time, time < (last &+ 1) &* hop {
+                position = tiled.series[series].indices.count - 1
+            } else {
+                let tile = floorDivide(time, hop)
+                guard (tile &+ 1) &* hop > horizon else { continue }
+                position = tiled.series[series].position(of: tile, inserting: kernel.empty)
+            }
             kernel.add(input, time: time, arrival: arrival, to: &tiled.series[series].states[position])
             isKept = true
         }

@@ -1,0 +1,59 @@
+/// An aggregator whose every requirement is a closure made while the compiler still knows
+/// the concrete kernel, so each call runs code specialized for it. (Called through `any
+/// Aggregator`, the generic `WindowedAggregator<Kernel>` conformance itself would run
+/// unspecialized, dispatching every add and merge through witness tables: about ten times slower.)
+struct SpecializedAggregator: Aggregator {
+    /// One feature per window, or one lifetime feature.
+    let featureCount: Int
+    /// `makeState()` of the base.
+    private let makeStateBody: @Sendable () -> AggregateState
+    /// `add` of the base.
+    private let addBody: @Sendable ([FieldValue], Int64, UInt64, Int64, AggregateState) -> AddOutcome
+    /// `result` of the base.
+    private let resultBody: @Sendable (AggregateState, Int, Int64) -> FeatureValue
+    /// `encode` of the base.
+    private let encodeBody: @Sendable (AggregateState, inout [UInt8]) -> Void
+    /// `decode` of the base.
+    private let decodeBody: @Sendable (UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState
+    /// `evict` of the base.
+    private let evictBody: @Sendable (AggregateState, Int64) -> Bool
+    /// `merge` of the base.
+    private let mergeBody: @Sendable (AggregateState, AggregateState) -> Void
+
+    /// Wraps `base`; call it with a concrete type so the closures are specialized.
+    init<Base: Aggregator>(_ base: Base) {
+        featureCount = base.featureCount
+        makeStateBody = { base.makeState() }
+        addBody = { base.add($0, time: $1, arrival: $2, now: $3, to: $4) }
+        resultBody = { base.result(of: $0, feature: $1, at: $2) }
+        encodeBody = { base.encode($0, into: &$1) }
+        decodeBody = { (bytes) throws(AggregationError) in try base.decode(bytes) }
+        evictBody = { base.evict($0, now: $1) }
+        mergeBody = { base.merge($0, into: $1) }
+    }
+
+    /// A state holding no events.
+    func makeState() -> AggregateState { makeStateBody() }
+
+    /// Adds one event (see `Aggregator.add`).
+    func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome {
+        addBody(fields, time, arrival, now, state)
+    }
+
+    /// Reads one feature (see `Aggregator.result`).
+    func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
+        resultBody(state, feature, time)
+    }
+
+    /// Appends the state's encoding.
+    func encode(_ state: AggregateState, into bytes: inout [UInt8]) { encodeBody(state, &bytes) }
+
+    /// Reads an encoded state.
+    func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState { try decodeBody(bytes) }
+
+    /// Drops tiles no window needs at `now`.
+    func evict(_ state: AggregateState, now: Int64) -> Bool { evictBody(state, now) }
+
+    /// Merges `other` into `state`.
+    func merge(_ other: AggregateState, into state: AggregateState) { mergeBody(other, state) }
+}
