@@ -1,0 +1,140 @@
+import CremaEngine
+import Logging
+import NIOCore
+
+/// Asks a connection's handler to finish: settle what was decoded, then close.
+struct IngestDrainEvent: Sendable {}
+
+/// Carries out the actions of one connection's `IngestConnection` on its channel: writes
+/// lines, submits batches to the sink (off the event loop), and withholds reads for backpressure.
+final class IngestHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var connection: IngestConnection
+    private let sink: any IngestSink
+    private let counters: IngestCounters
+    private let logger: Logger
+    private var isReadingPaused = false
+    private var hasWithheldRead = false
+    private var countedLines = 0
+
+    /// Creates the handler of a new connection.
+    init(connection: IngestConnection, sink: any IngestSink, counters: IngestCounters, logger: Logger) {
+        self.connection = connection
+        self.sink = sink
+        self.counters = counters
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        logger.debug("ingest connection opened", metadata: ["remote": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        counters.bytes.add(buffer.readableBytes, ordering: .relaxed)
+        let actions = buffer.withUnsafeReadableBytes { connection.receive($0) }
+        countLines()
+        perform(actions, context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        perform(connection.readComplete(), context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case ChannelEvent.inputClosed:
+            perform(connection.inputEnded(), context: context)
+            countLines()
+        case is IngestDrainEvent:
+            perform(connection.drain(), context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        perform(connection.writabilityChanged(isWritable: context.channel.isWritable), context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        logger.debug("ingest connection closed", metadata: ["lines": "\(connection.lineCount)"])
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("ingest connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if isReadingPaused {
+            hasWithheldRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func countLines() {
+        let lines = connection.lineCount
+        counters.lines.add(lines - countedLines, ordering: .relaxed)
+        countedLines = lines
+    }
+
+    private func perform(_ actions: [IngestConnection.Action], context: ChannelHandlerContext) {
+        var lastWrite: EventLoopFuture<Void>?
+        for action in actions {
+            switch action {
+            case .write(let line):
+                var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 1)
+                buffer.writeString(line)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                lastWrite = context.write(wrapOutboundOut(buffer))
+            case .submit(let batch):
+                let sink = self.sink
+                let promise = context.eventLoop.makePromise(of: IngestOutcome.self)
+                promise.completeWithTask { try await sink.submit(batch) }
+                promise.futureResult.assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let outcome): self.perform(self.connection.batchCompleted(outcome), context: context)
+                    case .failure(let error): self.perform(self.connection.batchFailed("\(error)"), context: context)
+                    }
+                }
+            case .lookUpProducer(let name):
+                let sink = self.sink
+                let promise = context.eventLoop.makePromise(of: UInt64.self)
+                promise.completeWithTask { try await sink.lastSequence(of: name) }
+                promise.futureResult.assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let sequence): self.perform(self.connection.producerLookedUp(lastSequence: sequence), context: context)
+                    case .failure(let error): self.perform(self.connection.producerLookupFailed("\(error)"), context: context)
+                    }
+                    self.countLines()
+                }
+            case .stopReading:
+                isReadingPaused = true
+            case .resumeReading:
+                isReadingPaused = false
+                if hasWithheldRead {
+                    hasWithheldRead = false
+                    context.read()
+                }
+            case .close:
+                context.flush()
+                if let lastWrite {
+                    lastWrite.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                } else {
+                    context.close(promise: nil)
+                }
+                return
+            }
+        }
+        if lastWrite != nil { context.flush() }
+    }
+}

@@ -1,0 +1,38 @@
+import Synchronization
+
+/// A snapshot of the ingest server's counters, for metrics.
+public struct IngestStatistics: Sendable, Equatable {
+    /// Connections accepted since the server started.
+    public var connectionsAccepted = 0
+    /// Connections open now.
+    public var connectionsOpen = 0
+    /// Lines received (hellos excluded, empty lines included).
+    public var lines = 0
+    /// Bytes received.
+    public var bytes = 0
+
+    /// Creates a snapshot.
+    public init(connectionsAccepted: Int = 0, connectionsOpen: Int = 0, lines: Int = 0, bytes: Int = 0) {
+        self.connectionsAccepted = connectionsAccepted
+        self.connectionsOpen = connectionsOpen
+        self.lines = lines
+        self.bytes = bytes
+    }
+}
+
+/// The live counters behind `IngestStatistics`, updated from event loops without locks.
+final class IngestCounters: Sendable {
+    let connectionsAccepted = Atomic<Int>(0)
+    let connectionsOpen = Atomic<Int>(0)
+    let lines = Atomic<Int>(0)
+    let bytes = Atomic<Int>(0)
+
+    /// The current values.
+    var snapshot: IngestStatistics {
+        IngestStatistics(
+            connectionsAccepted: connectionsAccepted.load(ordering: .relaxed),
+            connectionsOpen: connectionsOpen.load(ordering: .relaxed),
+            lines: lines.load(ordering: .relaxed),
+            bytes: bytes.load(ordering: .relaxed))
+    }
+}
