@@ -65,5 +65,6 @@ let package = Package(
         .testTarget(name: "CremaStorageTests", dependencies: ["CremaStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "CremaEngineTests", dependencies: ["CremaEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "CremaIngestTests", dependencies: ["CremaIngest"] + nio, swiftSettings: swiftSettings),
+        .testTarget(name: "CremaServeTests", dependencies: ["CremaEngine"], swiftSettings: swiftSettings),
     ]
 )

@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let announcement = ReadyAnnouncement { [specs, data] in
             let bound = try await ingestServer.boundAddress()
-            print("crema: serving \(specs) (\(spec.summary)); ingest on \(bound); data in \(data)")
+            printUnbuffered("crema: serving \(specs) (\(spec.summary)); ingest on \(bound); data in \(data)")
         }
         // Services stop in reverse order: ingest drains its connections before the engine stops.
         let group = ServiceGroup(
