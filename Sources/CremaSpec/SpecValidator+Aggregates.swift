@@ -245,8 +245,8 @@ extension SpecValidator {
         return values.count == items.count ? values : nil
     }
 
-    /// The aggregate's windows with its `hop`; reports bad durations, duplicates and hops that do
-    /// not divide a window. Empty (lifetime) when `windows` is absent.
+    /// The aggregate's windows with its `hop`; reports bad durations, duplicates and an explicit
+    /// hop that does not divide a window. Empty (lifetime) when `windows` is absent.
     private mutating func windows(_ options: [String: SpecNode]) -> [Window] {
         let hop = options["hop"].flatMap { duration($0) }
         guard let node = options["windows"] else {
@@ -271,13 +271,11 @@ extension SpecValidator {
                 continue
             }
             let window = Window(length: length, hop: hop, name: text)
-            if length % window.hop != 0 {
+            // DESIGN.md: an explicit `hop` must divide each window; Chronon's default hop need not
+            // (a `7m` window reads from floor((t − 7m) / 5m) on, as the contract's formula says).
+            if hop != nil && length % window.hop != 0 {
                 let divisor = SpecDuration.format(Self.greatestCommonDivisor(length, window.hop))
-                if hop != nil {
-                    errors.append(item.error("window `\(text)` is not a multiple of the hop `\(SpecDuration.format(window.hop))`; pick a hop that divides every window, like `\(divisor)`"))
-                } else {
-                    errors.append(item.error("window `\(text)` is not a multiple of its default hop `\(SpecDuration.format(window.hop))`; set `hop` to a duration that divides it, like `hop: \(divisor)`"))
-                }
+                errors.append(item.error("window `\(text)` is not a multiple of the hop `\(SpecDuration.format(window.hop))`; pick a hop that divides every window, like `\(divisor)`"))
                 continue
             }
             windows.append(window)
