@@ -34,6 +34,7 @@ protocol AggregationKernel: Sendable {
     func bound(_ state: inout State)
 }
 
+/// Defaults for kernels whose states stay within their bound.
 extension AggregationKernel {
     /// Most states never outgrow their bound: nothing to do.
     func bound(_ state: inout State) {}

@@ -4,6 +4,7 @@ import CremaAggregation
 /// `crema bench kernels`: ns per add and per 7-day window read for each operation, through
 /// the `Aggregator` API the engine uses.
 struct BenchKernelsCommand: ParsableCommand {
+    /// The subcommand's name and abstract.
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "ns per add and per window read for each op"
@@ -29,7 +30,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let isWindowed: Bool
     }
 
-    /// The benchmark events' fields: user, country, watch_ms, score.
+    // The benchmark events' fields: user, country, watch_ms, score.
     private static let user = AggregateInput(index: 0, type: .string, name: "user_id")
     private static let country = AggregateInput(index: 1, type: .string, name: "country")
     private static let watch = AggregateInput(index: 2, type: .int, name: "watch_ms")
