@@ -19,6 +19,8 @@ final class IngestHandler: ChannelDuplexHandler {
     private var isReadingPaused = false
     private var hasWithheldRead = false
     private var countedLines = 0
+    /// The last write, so a close waits until everything written has gone out.
+    private var lastWrite: EventLoopFuture<Void>?
 
     /// Creates the handler of a new connection.
     init(connection: IngestConnection, sink: any IngestSink, counters: IngestCounters, logger: Logger) {
@@ -28,11 +30,13 @@ final class IngestHandler: ChannelDuplexHandler {
         self.logger = logger
     }
 
+    /// Logs the new connection.
     func channelActive(context: ChannelHandlerContext) {
         logger.debug("ingest connection opened", metadata: ["remote": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
         context.fireChannelActive()
     }
 
+    /// Feeds received bytes to the connection.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         counters.bytes.add(buffer.readableBytes, ordering: .relaxed)
@@ -41,11 +45,13 @@ final class IngestHandler: ChannelDuplexHandler {
         perform(actions, context: context)
     }
 
+    /// Ends a read burst: the connection submits what accumulated.
     func channelReadComplete(context: ChannelHandlerContext) {
         perform(connection.readComplete(), context: context)
         context.fireChannelReadComplete()
     }
 
+    /// Handles the end of input (half-close) and the server's drain request.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case ChannelEvent.inputClosed:
@@ -58,21 +64,25 @@ final class IngestHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Stops or resumes reading as the socket's output backs up or clears.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         perform(connection.writabilityChanged(isWritable: context.channel.isWritable), context: context)
         context.fireChannelWritabilityChanged()
     }
 
+    /// Logs the closed connection.
     func channelInactive(context: ChannelHandlerContext) {
         logger.debug("ingest connection closed", metadata: ["lines": "\(connection.lineCount)"])
         context.fireChannelInactive()
     }
 
+    /// Closes the connection on a socket error.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("ingest connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
     }
 
+    /// Withholds reads while the connection applies backpressure.
     func read(context: ChannelHandlerContext) {
         if isReadingPaused {
             hasWithheldRead = true
@@ -88,7 +98,7 @@ final class IngestHandler: ChannelDuplexHandler {
     }
 
     private func perform(_ actions: [IngestConnection.Action], context: ChannelHandlerContext) {
-        var lastWrite: EventLoopFuture<Void>?
+        var hasWritten = false
         for action in actions {
             switch action {
             case .write(let line):
@@ -96,6 +106,7 @@ final class IngestHandler: ChannelDuplexHandler {
                 buffer.writeString(line)
                 buffer.writeInteger(UInt8(ascii: "\n"))
                 lastWrite = context.write(wrapOutboundOut(buffer))
+                hasWritten = true
             case .submit(let batch):
                 let sink = self.sink
                 let promise = context.eventLoop.makePromise(of: IngestOutcome.self)
@@ -135,6 +146,6 @@ final class IngestHandler: ChannelDuplexHandler {
                 return
             }
         }
-        if lastWrite != nil { context.flush() }
+        if hasWritten { context.flush() }
     }
 }

@@ -22,9 +22,13 @@ public struct IngestStatistics: Sendable, Equatable {
 
 /// The live counters behind `IngestStatistics`, updated from event loops without locks.
 final class IngestCounters: Sendable {
+    /// Connections accepted since the server started.
     let connectionsAccepted = Atomic<Int>(0)
+    /// Connections open now.
     let connectionsOpen = Atomic<Int>(0)
+    /// Lines received.
     let lines = Atomic<Int>(0)
+    /// Bytes received.
     let bytes = Atomic<Int>(0)
 
     /// The current values.
