@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// `crema bench`: benchmarks that print a table.
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print their figures as a table.",
-        subcommands: [BenchKernelsCommand.self]
+        subcommands: [BenchKernelsCommand.self, BenchIngestCommand.self]
     )
 }

@@ -1,0 +1,115 @@
+import ArgumentParser
+import CremaEngine
+import CremaIngest
+import CremaStorage
+import Foundation
+import Logging
+import Synchronization
+
+/// `crema bench ingest`: events per second acknowledged over the ingest socket, with ack
+/// latency percentiles and resident memory per million rows, on a spec's events.
+struct BenchIngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Events/s acknowledged over the ingest socket, ack latency and memory per million rows."
+    )
+
+    @Option(help: "The spec directory or file.")
+    var specs = "specs"
+
+    @Option(help: "The event type to send.")
+    var event = "view"
+
+    @Option(help: "Events to send in all.")
+    var events = 1_000_000
+
+    @Option(help: "Producer connections sending at once.")
+    var connections = 4
+
+    @Option(help: "Distinct values of each entity key field.")
+    var entities = 100_000
+
+    @Option(help: "Lines per write; an ack latency sample is one chunk.")
+    var chunk = 1_000
+
+    @Option(help: "Chunks a connection may have unacknowledged.")
+    var window = 8
+
+    @Option(help: "wal or sync.")
+    var durability: EngineConfiguration.Durability = .wal
+
+    func run() async throws {
+        let spec = try compileOrExit(specs)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let now = systemTimeMilliseconds()
+        var loads: [[([UInt8], Int)]] = []
+        for connection in 0..<connections {
+            var generator = try EventGenerator(spec: spec, event: event, entities: entities, seed: UInt64(connection + 1))
+            let count = events / connections
+            var chunks: [([UInt8], Int)] = []
+            var sequence = 1
+            while sequence <= count {
+                let lines = min(chunk, count - sequence + 1)
+                var text = ""
+                for offset in 0..<lines { text += generator.line(sequence: sequence + offset, now: now) }
+                chunks.append((Array(text.utf8), lines))
+                sequence += lines
+            }
+            loads.append(chunks)
+        }
+        let bytes = loads.joined().reduce(0) { $0 + $1.0.count }
+        let residentBefore = residentBytes()
+
+        let database = try Database(path: directory.path)
+        var configuration = EngineConfiguration()
+        configuration.durability = durability
+        let engine = try Engine(spec: spec, database: database, configuration: configuration)
+        var logger = Logger(label: "crema.bench")
+        logger.logLevel = .warning
+        let server = IngestServer(configuration: .init(address: .tcp(host: "127.0.0.1", port: 0)), spec: spec, sink: engine, logger: logger)
+        let serverTask = Task { try await server.run() }
+        guard case .tcp(_, let port) = try await server.boundAddress() else { throw BenchmarkError("no TCP port") }
+
+        let clients = try loads.enumerated().map { index, chunks in
+            try IngestLoad(port: port, producer: "bench-\(index)", chunks: chunks.map(\.0), linesPerChunk: chunks.map(\.1), window: window)
+        }
+        let start = ContinuousClock.now
+        let failures = Mutex<[any Error]>([])
+        DispatchQueue.concurrentPerform(iterations: clients.count) { index in
+            do { try clients[index].run() } catch { failures.withLock { $0.append(error) } }
+        }
+        let elapsed = ContinuousClock.now - start
+        if let failure = failures.withLock({ $0.first }) { throw failure }
+        serverTask.cancel()
+        _ = try? await serverTask.value
+
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let latencies = clients.flatMap(\.latencies).sorted()
+        let statistics = engine.statistics
+        let rows = engine.rowsInMemory
+        let residentGrowth = residentBytes() - residentBefore
+        engine.shutdown()
+
+        print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, durability \(durability)")
+        print("| events | accepted | seconds | events/s acked | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        let perMillion = rows > 0 ? Double(residentGrowth) / Double(rows) : 0
+        print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(Double(bytes) / seconds / 1e6)) | \(format(percentile(latencies, 0.5) * 1000)) | \(format(percentile(latencies, 0.99) * 1000)) | \(statistics.commits) | \(rows) | \(format(Double(residentGrowth) / 1e6)) | \(format(perMillion)) |")
+    }
+
+    private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    /// Resident set size of this process, from /proc/self/statm.
+    private func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
