@@ -2,18 +2,21 @@ import CremaAggregation
 import CremaStorage
 
 /// An event that passed deduplication and the clock checks, with the rows it feeds.
-private struct PreparedEvent {
-    let batch: Int
-    let event: Int
+struct PreparedEvent {
+    /// The decoded fields.
+    let fields: [FieldValue]
+    /// The event time (ms).
     let time: Int64
+    /// The arrival sequence number.
     let arrival: UInt64
     /// (group index, entity key) of every group whose filter the event passes.
     let targets: [(group: Int, key: [UInt8])]
 }
 
 extension Engine {
-    /// Applies one micro-batch and writes it as one atomic WriteBatch: raw events, changed rows,
-    /// producers' last `seq` and the next arrival number. Runs on the writer thread only.
+    /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
+    /// producers' last `seq` and the next arrival number. Changed rows reach RocksDB at the next
+    /// checkpoint; until then the logged events replay them after a crash. Writer thread only.
     ///
     /// - Returns: one outcome per batch, in order.
     func commit(_ batches: [IngestBatch]) throws(EngineError) -> [IngestOutcome] {
@@ -21,12 +24,12 @@ extension Engine {
         var outcomes = [IngestOutcome](repeating: IngestOutcome(), count: batches.count)
         var newSequences: [String: UInt64] = [:]
         var prepared: [PreparedEvent] = []
+        var owners: [Int] = []
         var records: [LogRecord] = []
         let firstArrival = nextArrival
 
-        // Phase 1 (no lock: only this thread mutates rows): dedupe, clock checks, routing.
         for (batchIndex, batch) in batches.enumerated() {
-            for (eventIndex, event) in batch.events.enumerated() {
+            for event in batch.events {
                 if let producer = batch.producer {
                     let settled = newSequences[producer] ?? settledSequence(of: producer)
                     if event.sequence <= settled {
@@ -43,16 +46,10 @@ extension Engine {
                     ))
                     continue
                 }
-                var targets: [(group: Int, key: [UInt8])] = []
-                for groupIndex in plan.groupsByEvent[event.eventIndex] {
-                    let group = plan.groups[groupIndex]
-                    if let filter = group.definition.filter, !filter.evaluate(event.fields) { continue }
-                    guard let key = group.entityKey(of: event.fields) else { continue }
-                    targets.append((groupIndex, key))
-                }
                 let arrival = nextArrival
                 nextArrival += 1
-                prepared.append(PreparedEvent(batch: batchIndex, event: eventIndex, time: time, arrival: arrival, targets: targets))
+                prepared.append(prepare(event.fields, eventIndex: event.eventIndex, time: time, arrival: arrival))
+                owners.append(batchIndex)
                 records.append(LogRecord(
                     arrivalSequence: arrival, arrivalTime: now, producer: batch.producer ?? "",
                     producerSequence: event.sequence, line: event.raw
@@ -60,59 +57,15 @@ extension Engine {
             }
         }
 
-        // Phase 2 (no lock): load the rows that are on disk but not in memory.
-        let loaded = try loadMissingRows(for: prepared)
-
-        // Phase 3 (state lock, short): apply.
-        var dirty: [Set<[UInt8]>] = Array(repeating: [], count: plan.groups.count)
-        stateLock.lock()
-        for (groupIndex, rows) in loaded.enumerated() {
-            for (key, row) in rows { tables[groupIndex][key] = row }
+        let isLate = try apply(prepared, now: now)
+        for (index, owner) in owners.enumerated() {
+            outcomes[owner].accepted += 1
+            if isLate[index] { outcomes[owner].late += 1 }
         }
-        for item in prepared {
-            let event = batches[item.batch].events[item.event]
-            var feedsWindow = false
-            var keptByWindow = false
-            for target in item.targets {
-                let group = plan.groups[target.group]
-                let row: Row
-                if let existing = tables[target.group][target.key] {
-                    row = existing
-                } else {
-                    row = Row(emptyOf: group)
-                    tables[target.group][target.key] = row
-                }
-                for (aggregateIndex, aggregator) in group.aggregators.enumerated() {
-                    if let filter = group.definition.aggregates[aggregateIndex].filter, !filter.evaluate(event.fields) {
-                        continue
-                    }
-                    let result = aggregator.add(
-                        event.fields, time: item.time, arrival: item.arrival, now: now, to: row.states[aggregateIndex]
-                    )
-                    if group.isWindowed[aggregateIndex] && result != .skipped {
-                        feedsWindow = true
-                        keptByWindow = keptByWindow || result == .kept
-                    }
-                }
-                row.newestEventTime = max(row.newestEventTime, item.time)
-                dirty[target.group].insert(target.key)
-            }
-            outcomes[item.batch].accepted += 1
-            if feedsWindow && !keptByWindow { outcomes[item.batch].late += 1 }
-        }
-        stateLock.unlock()
 
-        // Phase 4 (no lock: readers only read): one atomic WriteBatch.
         let batch = database.makeWriteBatch()
         if !records.isEmpty {
             batch.put(LogCodec.key(sequence: firstArrival), value: LogCodec.encodeBlock(records), in: .log)
-        }
-        for (groupIndex, keys) in dirty.enumerated() {
-            let group = plan.groups[groupIndex]
-            for key in keys {
-                guard let row = tables[groupIndex][key] else { continue }
-                batch.put(RowKey.make(groupID: group.definition.id, entityKey: key), value: row.encode(of: group), in: .rows)
-            }
         }
         for (producer, sequence) in newSequences {
             MetaStore.putProducerSequence(sequence, for: producer, into: batch)
@@ -134,8 +87,65 @@ extension Engine {
             }
             counters.commits += 1
         }
-        trimLogIfDue(now: now)
         return outcomes
+    }
+
+    /// Routes an event to the rows it feeds: every group of its type whose filter it passes and
+    /// whose key fields are not null.
+    func prepare(_ fields: [FieldValue], eventIndex: Int, time: Int64, arrival: UInt64) -> PreparedEvent {
+        var targets: [(group: Int, key: [UInt8])] = []
+        for groupIndex in plan.groupsByEvent[eventIndex] {
+            let group = plan.groups[groupIndex]
+            if let filter = group.definition.filter, !filter.evaluate(fields) { continue }
+            guard let key = group.entityKey(of: fields) else { continue }
+            targets.append((groupIndex, key))
+        }
+        return PreparedEvent(fields: fields, time: time, arrival: arrival, targets: targets)
+    }
+
+    /// Applies prepared events to their rows (loading stored rows first) and marks the rows dirty.
+    /// Writer thread only.
+    ///
+    /// - Returns: for each event, whether it was too old for every window it feeds (`late`).
+    func apply(_ prepared: [PreparedEvent], now: Int64) throws(EngineError) -> [Bool] {
+        // Loading needs no lock: only this thread changes `tables`.
+        let loaded = try loadMissingRows(for: prepared)
+        var isLate = [Bool](repeating: false, count: prepared.count)
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        for (groupIndex, rows) in loaded.enumerated() {
+            for (key, row) in rows { tables[groupIndex][key] = row }
+        }
+        for (index, item) in prepared.enumerated() {
+            var feedsWindow = false
+            var keptByWindow = false
+            for target in item.targets {
+                let group = plan.groups[target.group]
+                let row: Row
+                if let existing = tables[target.group][target.key] {
+                    row = existing
+                } else {
+                    row = Row(emptyOf: group)
+                    tables[target.group][target.key] = row
+                }
+                for (aggregateIndex, aggregator) in group.aggregators.enumerated() {
+                    if let filter = group.definition.aggregates[aggregateIndex].filter, !filter.evaluate(item.fields) {
+                        continue
+                    }
+                    let result = aggregator.add(
+                        item.fields, time: item.time, arrival: item.arrival, now: now, to: row.states[aggregateIndex]
+                    )
+                    if group.isWindowed[aggregateIndex] && result != .skipped {
+                        feedsWindow = true
+                        keptByWindow = keptByWindow || result == .kept
+                    }
+                }
+                row.newestEventTime = max(row.newestEventTime, item.time)
+                dirtyRows[target.group].insert(target.key)
+            }
+            isLate[index] = feedsWindow && !keptByWindow
+        }
+        return isLate
     }
 
     /// The settled `seq` of a producer (writer thread).

@@ -18,7 +18,7 @@ extension Engine {
     }
 
     /// Deletes log blocks whose events all arrived more than `retainEvents` ago; runs at most
-    /// once a minute of server time (writer thread).
+    /// once a minute of server time, and never past the rows checkpoint (writer thread).
     func trimLogIfDue(now: Int64) {
         guard now - lastLogTrim >= 60_000 else { return }
         lastLogTrim = now
@@ -28,7 +28,9 @@ extension Engine {
         do {
             try database.scan(in: .log) { key, value in
                 let records = try LogCodec.decodeBlock(value)
-                if let newest = records.map(\.arrivalTime).max(), newest < cutoff {
+                // Keep what the stored rows do not reflect yet: recovery replays it.
+                if let newest = records.map(\.arrivalTime).max(), newest < cutoff,
+                   let last = records.last, last.arrivalSequence < checkpointMark {
                     hasExpired = true
                     return true
                 }

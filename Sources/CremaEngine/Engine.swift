@@ -37,6 +37,12 @@ public final class Engine: IngestSink, @unchecked Sendable {
     var nextArrival: UInt64
     /// Writer-only: when the log was last trimmed.
     var lastLogTrim: Int64 = 0
+    /// Writer-only: per group, the keys of rows changed since the last checkpoint.
+    var dirtyRows: [Set<[UInt8]>]
+    /// Writer-only: the stored rows reflect every event with a lower arrival sequence.
+    var checkpointMark: UInt64
+    /// Writer-only: when the last checkpoint was written.
+    var lastCheckpoint = ContinuousClock.now
     /// Set when a commit failed: the engine no longer accepts events.
     var failure: EngineError?
 
@@ -50,12 +56,15 @@ public final class Engine: IngestSink, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         tables = Array(repeating: [:], count: plan.groups.count)
+        dirtyRows = Array(repeating: [], count: plan.groups.count)
         do {
             settledSequences = try MetaStore.producerSequences(in: database)
             nextArrival = try MetaStore.nextArrival(in: database)
+            checkpointMark = try MetaStore.checkpoint(in: database)
         } catch {
             throw EngineError(.storage, "reading the engine's metadata: \(error)")
         }
+        try replayLog()
         // Weak, so that once the writer returns the thread holds nothing (the database closes
         // as soon as the engine is released after `shutdown()`).
         let finished = writerFinished
@@ -100,21 +109,33 @@ public final class Engine: IngestSink, @unchecked Sendable {
     }
 
     private func runWriter() {
-        while let submissions = queue.take(maxEvents: configuration.maxBatchEvents) {
+        while let submissions = queue.take(maxEvents: configuration.maxBatchEvents, waitingAtMost: configuration.checkpointInterval) {
             if let failure {
                 submissions.forEach { $0.continuation.resume(throwing: failure) }
                 continue
             }
             do {
-                let outcomes = try commit(submissions.map(\.batch))
-                for (submission, outcome) in zip(submissions, outcomes) {
-                    submission.continuation.resume(returning: outcome)
+                if !submissions.isEmpty {
+                    let outcomes = try commit(submissions.map(\.batch))
+                    for (submission, outcome) in zip(submissions, outcomes) {
+                        submission.continuation.resume(returning: outcome)
+                    }
+                }
+                if isCheckpointDue {
+                    try checkpoint()
+                    trimLogIfDue(now: configuration.clock())
                 }
             } catch {
                 failure = error
                 logger.error("commit failed, no longer accepting events: \(error)")
                 submissions.forEach { $0.continuation.resume(throwing: error) }
             }
+        }
+        guard failure == nil else { return }
+        do {
+            try checkpoint()
+        } catch {
+            logger.error("the final checkpoint failed; the log replays it at the next start: \(error)")
         }
     }
 }
@@ -131,4 +152,6 @@ public struct EngineCounters: Sendable, Equatable {
     public var rejected = 0
     /// Group commits written.
     public var commits = 0
+    /// Row checkpoints written.
+    public var checkpoints = 0
 }

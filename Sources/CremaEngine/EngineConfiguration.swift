@@ -16,6 +16,10 @@ public struct EngineConfiguration: Sendable {
     public var maxFuture: Int64 = Duration.minute
     /// The most events one group commit applies.
     public var maxBatchEvents = 16_384
+    /// Rows changed since the last checkpoint that trigger the next one.
+    public var checkpointRows = 200_000
+    /// The longest time between checkpoints while rows change.
+    public var checkpointInterval: Swift.Duration = .seconds(2)
     /// How long raw events stay in the log (ms).
     public var retainEvents: Int64 = 7 * Duration.day
     /// The server clock in epoch ms; tests replace it.

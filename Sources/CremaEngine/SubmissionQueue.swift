@@ -22,13 +22,15 @@ final class SubmissionQueue: @unchecked Sendable {
         return true
     }
 
-    /// Waits for submissions and takes them, up to about `maxEvents` events (at least one
-    /// submission); nil once the queue is closed and drained.
-    func take(maxEvents: Int) -> [Submission]? {
+    /// Waits up to `timeout` for submissions and takes them, up to about `maxEvents` events (at
+    /// least one submission); empty when the time ran out, nil once the queue is closed and drained.
+    func take(maxEvents: Int, waitingAtMost timeout: Duration) -> [Submission]? {
         condition.lock()
         defer { condition.unlock() }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let deadline = Date(timeIntervalSinceNow: seconds)
         while pending.isEmpty && !isClosed {
-            condition.wait()
+            if !condition.wait(until: deadline) { return [] }
         }
         if pending.isEmpty { return nil }
         var events = 0

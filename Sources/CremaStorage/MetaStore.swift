@@ -8,6 +8,7 @@
 /// ```
 /// producer/<name UTF-8>    → u64 LE: the producer's highest settled seq
 /// arrival/next             → u64 LE: the arrival sequence the next event gets
+/// rows/checkpoint          → u64 LE: the stored rows reflect every event with a lower arrival
 /// spec/<u64 big endian>    → the spec's bytes as registered
 /// spec/current             → u64 LE: the version being served
 /// ```
@@ -16,6 +17,8 @@ public enum MetaStore {
     private static let producerPrefix = Array("producer/".utf8)
     /// The key of the next arrival sequence.
     private static let nextArrivalKey = Array("arrival/next".utf8)
+    /// The key of the rows checkpoint.
+    private static let checkpointKey = Array("rows/checkpoint".utf8)
     /// The key prefix of spec versions (and of `spec/current`).
     private static let specPrefix = Array("spec/".utf8)
     /// The key holding the current spec version.
@@ -61,6 +64,20 @@ public enum MetaStore {
     /// Adds to `batch` the write of the arrival sequence the next event gets.
     public static func putNextArrival(_ sequence: UInt64, into batch: WriteBatch) {
         batch.put(nextArrivalKey, value: encodeUInt64(sequence), in: .meta)
+    }
+
+    /// The rows checkpoint: the stored rows reflect every event whose arrival sequence is lower;
+    /// 0 in a new database.
+    ///
+    /// - Throws: `StorageError` (`.rocksdb` or `.corruption`).
+    public static func checkpoint(in database: Database) throws -> UInt64 {
+        guard let value = try database.get(checkpointKey, in: .meta) else { return 0 }
+        return try decodeUInt64(value, what: "rows checkpoint")
+    }
+
+    /// Adds to `batch` the write of the rows checkpoint (in the batch that writes those rows).
+    public static func putCheckpoint(_ sequence: UInt64, into batch: WriteBatch) {
+        batch.put(checkpointKey, value: encodeUInt64(sequence), in: .meta)
     }
 
     /// The bytes of a registered spec version, or `nil` if it was never registered.
