@@ -205,7 +205,6 @@ private struct ColumnBuilder {
     init(name: String, layout: ColumnLayout, capacity: Int) {
         self.name = name
         self.layout = layout
-        validity.reserveCapacity((capacity + 7) / 8)
         switch layout {
         case .int64, .float64:
             values.reserveCapacity(capacity * 8)
@@ -240,8 +239,8 @@ private struct ColumnBuilder {
             values.appendLittleEndian(Float(number).bitPattern)
         case (.bool, .bool(let flag)):
             values.append(flag ? 1 : 0)
-        case (.string, .string(let text)):
-            data.append(contentsOf: text.utf8)
+        case (.string, .string(var text)):
+            text.withUTF8 { data.append(contentsOf: $0) }
             try appendOffset(data.count)
         case (.list, .list(let items)):
             for item in items { try children[0].append(item) }
@@ -291,11 +290,11 @@ private struct ColumnBuilder {
     /// Appends the items of a vector to a `.float32` column, all present.
     mutating func appendFloat32s(_ floats: [Float]) {
         #if _endian(little)
-        floats.withUnsafeBytes { values.append(contentsOf: $0) }
+        floats.withUnsafeBytes { values.appendBytes($0) }
         #else
         for float in floats { values.appendLittleEndian(float.bitPattern) }
         #endif
-        for _ in floats { pushValidity(true) }
+        pushPresent(count: floats.count)
     }
 
     /// Appends one `{key, value}` entry to a two-member struct column (a histogram entry).
@@ -311,8 +310,14 @@ private struct ColumnBuilder {
         offsets.appendLittleEndian(offset)
     }
 
-    /// Records the presence of the next row in the validity bitmap.
+    /// Records the presence of the next row. The bitmap is written only once a row is
+    /// null: until then `validity` stays empty and rows are counted.
     private mutating func pushValidity(_ present: Bool) {
+        if present && nullCount == 0 {
+            length += 1
+            return
+        }
+        if nullCount == 0 { startBitmap() }
         let bit = length & 7
         if bit == 0 { validity.append(0) }
         if present {
@@ -321,6 +326,21 @@ private struct ColumnBuilder {
             nullCount += 1
         }
         length += 1
+    }
+
+    /// Records `count` present rows.
+    private mutating func pushPresent(count: Int) {
+        if nullCount == 0 {
+            length += count
+        } else {
+            for _ in 0..<count { pushValidity(true) }
+        }
+    }
+
+    /// Writes the bitmap of the `length` rows so far, all present, before the first null.
+    private mutating func startBitmap() {
+        validity.append(contentsOf: repeatElement(0xFF, count: length / 8))
+        if length & 7 != 0 { validity.append(UInt8(1) << (length & 7) - 1) }
     }
 
     /// The finished column; validity is left empty when no row is null.
@@ -341,6 +361,11 @@ private struct ColumnBuilder {
 extension Array where Element == UInt8 {
     /// Appends the little-endian bytes of a fixed-width integer.
     fileprivate mutating func appendLittleEndian<Value: FixedWidthInteger>(_ value: Value) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+        Swift.withUnsafeBytes(of: value.littleEndian) { appendBytes($0) }
+    }
+
+    /// Appends raw bytes with one bulk copy.
+    fileprivate mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
+        bytes.withMemoryRebound(to: UInt8.self) { append(contentsOf: $0) }
     }
 }
