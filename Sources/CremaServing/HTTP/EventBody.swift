@@ -1,0 +1,115 @@
+import CremaEngine
+
+/// A `POST /v1/events` body split and decoded as the ingest socket would: NDJSON lines,
+/// an optional hello first, lines numbered from 1 after it (DESIGN.md, "Ingest protocol").
+///
+/// Same rules as the socket: an empty or whitespace-only line is skipped but numbered; a
+/// trailing CR is dropped; a line over `maximumLineLength` bytes (newline excluded) is a bad
+/// line; an unterminated last line is still a line. After a hello every event needs `seq`.
+/// A malformed hello (the socket's line-0 error) refuses the whole request.
+struct EventBody {
+    /// One refused line.
+    struct LineError: Equatable {
+        /// The line number (from 1 after the hello).
+        var line: Int
+        /// Why it was refused.
+        var message: String
+    }
+
+    /// The producer named by the hello, if there was one.
+    var producer: String?
+    /// The events decoded, in line order.
+    var events: [DecodedEvent] = []
+    /// The lines refused while decoding.
+    var errors: [LineError] = []
+    /// The number of lines numbered (the hello excluded).
+    var lineCount = 0
+
+    /// The longest producer name, in UTF-8 bytes (as on the socket).
+    static let maximumProducerLength = 256
+
+    /// Splits and decodes `body`.
+    /// - Throws: `HTTPError` (400) for a malformed hello.
+    /// - Complexity: O(body length).
+    init(_ body: [UInt8], decoder: EventDecoder, maximumLineLength: Int = 1 << 20) throws(HTTPError) {
+        var start = 0
+        var isFirstLine = true
+        while start < body.count {
+            let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.count
+            var lineEnd = end
+            if lineEnd > start, body[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            let result = body.withUnsafeBytes { bytes -> Result<Void, HTTPError> in
+                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd])
+                do throws(HTTPError) {
+                    if isFirstLine, line.count <= maximumLineLength, let name = try Self.hello(in: line) {
+                        producer = name
+                    } else {
+                        handle(line, decoder: decoder, maximumLineLength: maximumLineLength)
+                    }
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            try result.get()
+            isFirstLine = false
+            start = end + 1
+        }
+    }
+
+    private mutating func handle(_ line: UnsafeRawBufferPointer, decoder: EventDecoder, maximumLineLength: Int) {
+        lineCount += 1
+        guard line.count <= maximumLineLength else {
+            errors.append(LineError(line: lineCount, message: "line longer than \(maximumLineLength) bytes"))
+            return
+        }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+        switch decoder.decode(line: line, lineNumber: lineCount, expectsSequence: producer != nil) {
+        case .success(let event): events.append(event)
+        case .failure(let error): errors.append(LineError(line: lineCount, message: error.message))
+        }
+    }
+
+    /// The producer name when `line` is a hello (an object with a top-level `producer` key),
+    /// nil when it is an ordinary line.
+    /// - Throws: `HTTPError` (400) when it is a hello with a problem.
+    private static func hello(in line: UnsafeRawBufferPointer) throws(HTTPError) -> String? {
+        guard firstInvalidUTF8Offset(in: line) == nil else { return nil }
+        var scanner = JSONScanner(line)
+        guard scanner.consume(UInt8(ascii: "{")), !scanner.consume(UInt8(ascii: "}")) else { return nil }
+        var hasProducer = false
+        var name: String?
+        var problem: String?
+        do throws(EventDecodingError) {
+            repeat {
+                let key = try scanner.scanString()
+                try scanner.expect(UInt8(ascii: ":"), "':'")
+                if scanner.string(key, equals: "producer") {
+                    if hasProducer { problem = problem ?? "duplicate key producer" }
+                    hasProducer = true
+                    if scanner.peekAfterWhitespace() == UInt8(ascii: "\"") {
+                        name = scanner.string(try scanner.scanString())
+                    } else {
+                        problem = problem ?? "producer: expected string, got \(scanner.describeValue(at: scanner.position))"
+                        try scanner.skipValue()
+                    }
+                } else {
+                    problem = problem ?? "a hello takes only producer, got key \(scanner.string(key))"
+                    try scanner.skipValue()
+                }
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"), "',' or '}'")
+            guard scanner.isAtEndAfterWhitespace() else { throw scanner.syntaxError("unexpected data after the object") }
+        } catch {
+            if hasProducer { throw .badRequest("invalid hello: \(error.message)") }
+            return nil
+        }
+        guard hasProducer else { return nil }
+        guard let name, problem == nil else { throw .badRequest("invalid hello: \(problem ?? "no producer")") }
+        if name.isEmpty { throw .badRequest("invalid hello: producer name is empty") }
+        if name.utf8.count > maximumProducerLength {
+            throw .badRequest("invalid hello: producer name longer than \(maximumProducerLength) bytes")
+        }
+        return name
+    }
+}

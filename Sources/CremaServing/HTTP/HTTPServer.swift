@@ -1,0 +1,213 @@
+import CremaEngine
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP/JSON API (DESIGN.md, "Serving"): `POST /v1/features`,
+/// `GET /v1/features/{entity}/{id}`, `GET /v1/specs`, `POST /v1/events`, `GET /metrics`,
+/// `GET /healthz`, on NIO's HTTP/1.1 with keep-alive.
+///
+/// Runs as a `Service`: on graceful shutdown or cancellation it stops accepting, lets each
+/// connection finish the response in progress, closes them, and returns.
+public final class HTTPServer: Service, Sendable {
+    /// Where the server listens and the limits of each request.
+    public struct Configuration: Sendable {
+        /// The host or address to bind.
+        public var host: String
+        /// The port; 0 picks a free one (see `boundPort()`).
+        public var port: Int
+        /// The largest request body accepted, in bytes; a larger one gets a 413.
+        public var maximumBodyBytes = 64 << 20
+        /// `max_line` for `POST /v1/events`, in bytes.
+        public var maximumLineLength = 1 << 20
+
+        /// Creates a configuration with the default limits.
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    private enum BindState {
+        case pending([CheckedContinuation<Int, any Error>])
+        case bound(Int)
+        case failed(HTTPServerError)
+    }
+
+    private let configuration: Configuration
+    private let api: HTTPAPI
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let connections = HTTPConnectionRegistry()
+    private let bindState = Mutex(BindState.pending([]))
+
+    /// Creates a server; it listens once `run()` is called.
+    /// - Parameters:
+    ///   - engine: what reads and `POST /v1/events` go to.
+    ///   - metrics: where request metrics go, and what `/metrics` renders.
+    ///   - threadPool: where reads run, off the event loops.
+    public init(
+        configuration: Configuration, engine: Engine, metrics: CremaMetrics,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        threadPool: NIOThreadPool = .singleton, logger: Logger = Logger(label: "crema.http")
+    ) {
+        self.configuration = configuration
+        self.api = HTTPAPI(engine: engine, metrics: metrics, threadPool: threadPool, maximumLineLength: configuration.maximumLineLength)
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// The port the server listens on (the actual one when configured with port 0), once
+    /// `run()` has bound it.
+    /// - Throws: `HTTPServerError` when binding failed.
+    public func boundPort() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            bindState.withLock { state in
+                switch state {
+                case .pending(var waiters):
+                    waiters.append(continuation)
+                    state = .pending(waiters)
+                case .bound(let port): continuation.resume(returning: port)
+                case .failed(let error): continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Listens and serves until graceful shutdown or cancellation, then closes the connections.
+    /// - Throws: `HTTPServerError` when the address cannot be bound.
+    public func run() async throws {
+        let channel: any Channel
+        do {
+            channel = try await bind()
+        } catch {
+            let failure = HTTPServerError(message: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+            settleBind(.failed(failure))
+            throw failure
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        settleBind(.bound(port))
+        logger.debug("http listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                try? await channel.closeFuture.get()
+            } onCancel: {
+                self.beginShutdown(channel)
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown(channel)
+        }
+        beginShutdown(channel)
+        await connections.waitUntilEmpty()
+        logger.debug("http stopped")
+    }
+
+    private func bind() async throws -> any Channel {
+        let api = self.api
+        let maximumBodyBytes = configuration.maximumBodyBytes
+        let connections = self.connections
+        return try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(api: api, maximumBodyBytes: maximumBodyBytes))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+    }
+
+    private func settleBind(_ newState: BindState) {
+        let waiters = bindState.withLock { state -> [CheckedContinuation<Int, any Error>] in
+            guard case .pending(let waiters) = state else { return [] }
+            state = newState
+            return waiters
+        }
+        for waiter in waiters {
+            switch newState {
+            case .bound(let port): waiter.resume(returning: port)
+            case .failed(let error): waiter.resume(throwing: error)
+            case .pending: break
+            }
+        }
+    }
+
+    /// Stops accepting and asks every connection to close once its response in progress is written.
+    private func beginShutdown(_ channel: any Channel) {
+        channel.close(promise: nil)
+        connections.quiesce()
+    }
+}
+
+/// The HTTP server failed to start.
+public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+
+    /// The message.
+    public var description: String { message }
+}
+
+/// The open connections, so that shutdown can close them and wait for them.
+final class HTTPConnectionRegistry: Sendable {
+    private struct State {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var isQuiescing = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Tracks a new connection until it closes; one arriving during shutdown is closed at once.
+    func add(_ channel: any Channel) {
+        let identifier = ObjectIdentifier(channel)
+        let isQuiescing = state.withLock { state in
+            state.channels[identifier] = channel
+            return state.isQuiescing
+        }
+        channel.closeFuture.whenComplete { _ in self.remove(identifier) }
+        if isQuiescing { channel.close(promise: nil) }
+    }
+
+    private func remove(_ identifier: ObjectIdentifier) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.channels[identifier] = nil
+            guard state.channels.isEmpty else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Asks every connection to close after its response in progress.
+    func quiesce() {
+        let channels = state.withLock { state in
+            state.isQuiescing = true
+            return Array(state.channels.values)
+        }
+        for channel in channels {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+
+    /// Returns once no connection is open.
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { continuation in
+            let isEmpty = state.withLock { state in
+                if state.channels.isEmpty { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if isEmpty { continuation.resume() }
+        }
+    }
+}
