@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
@@ -50,10 +52,23 @@ let package = Package(
             ] + nio,
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CremaServing",
+            dependencies: [
+                "CremaEngine", "CremaIngest",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio,
+            exclude: ["GRPC"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "crema",
             dependencies: [
-                "CremaAggregation", "CremaSpec", "CremaStorage", "CremaEngine", "CremaIngest",
+                "CremaAggregation", "CremaSpec", "CremaStorage", "CremaEngine", "CremaIngest", "CremaServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,6 +80,7 @@ let package = Package(
         .testTarget(name: "CremaStorageTests", dependencies: ["CremaStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "CremaEngineTests", dependencies: ["CremaEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "CremaIngestTests", dependencies: ["CremaIngest"] + nio, swiftSettings: swiftSettings),
+        .testTarget(name: "CremaServingTests", dependencies: ["CremaServing"] + nio, swiftSettings: swiftSettings),
         .testTarget(name: "CremaServeTests", dependencies: ["CremaEngine"], swiftSettings: swiftSettings),
     ]
 )

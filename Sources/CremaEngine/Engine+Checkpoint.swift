@@ -6,10 +6,8 @@ extension Engine {
     func checkpoint() throws(EngineError) {
         let batch = database.makeWriteBatch()
         var rows = 0
-        for (groupIndex, keys) in dirtyRows.enumerated() {
-            let group = plan.groups[groupIndex]
-            for key in keys {
-                guard let row = tables[groupIndex][key] else { continue }
+        for (group, table) in zip(plan.groups, tables) {
+            for (key, row) in table.dirty {
                 batch.put(RowKey.make(groupID: group.definition.id, entityKey: key), value: row.encode(of: group), in: .rows)
                 rows += 1
             }
@@ -21,14 +19,19 @@ extension Engine {
             throw EngineError(.storage, "writing a checkpoint of \(rows) rows: \(error)")
         }
         checkpointMark = nextArrival
-        dirtyRows = Array(repeating: [], count: plan.groups.count)
+        stateLock.withLock {
+            for table in tables {
+                for (_, row) in table.dirty { row.isDirty = false }
+                table.dirty.removeAll(keepingCapacity: true)
+            }
+        }
         lastCheckpoint = .now
         settledLock.withLock { counters.checkpoints += 1 }
     }
 
     /// Whether enough has changed, or enough time has passed, for a checkpoint.
     var isCheckpointDue: Bool {
-        let dirty = dirtyRows.reduce(0) { $0 + $1.count }
+        let dirty = tables.reduce(0) { $0 + $1.dirty.count }
         guard dirty > 0 else { return false }
         return dirty >= configuration.checkpointRows || ContinuousClock.now - lastCheckpoint >= configuration.checkpointInterval
     }

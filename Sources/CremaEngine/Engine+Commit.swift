@@ -1,5 +1,6 @@
 import CremaAggregation
 import CremaStorage
+import Dispatch
 
 /// An event that passed deduplication and the clock checks, with the rows it feeds.
 struct PreparedEvent {
@@ -11,6 +12,15 @@ struct PreparedEvent {
     let arrival: UInt64
     /// (group index, entity key) of every group whose filter the event passes.
     let targets: [(group: Int, key: [UInt8])]
+}
+
+/// What the per-group workers of one `apply` share. Each worker changes only its own group's
+/// table and its own slice of `windowUse`, so they never touch the same memory.
+private struct GroupShares: @unchecked Sendable {
+    let work: [[(event: Int, key: [UInt8])]]
+    let loaded: [[[UInt8]: Row]]
+    let prepared: [PreparedEvent]
+    let windowUse: UnsafeMutableBufferPointer<UInt8>
 }
 
 extension Engine {
@@ -104,48 +114,68 @@ extension Engine {
     }
 
     /// Applies prepared events to their rows (loading stored rows first) and marks the rows dirty.
-    /// Writer thread only.
+    /// Groups are independent, so each group's share runs on its own core. Writer thread only.
     ///
     /// - Returns: for each event, whether it was too old for every window it feeds (`late`).
     func apply(_ prepared: [PreparedEvent], now: Int64) throws(EngineError) -> [Bool] {
         // Loading needs no lock: only this thread changes `tables`.
         let loaded = try loadMissingRows(for: prepared)
-        var isLate = [Bool](repeating: false, count: prepared.count)
-        stateLock.lock()
-        defer { stateLock.unlock() }
-        for (groupIndex, rows) in loaded.enumerated() {
-            for (key, row) in rows { tables[groupIndex][key] = row }
-        }
+        var work: [[(event: Int, key: [UInt8])]] = Array(repeating: [], count: plan.groups.count)
         for (index, item) in prepared.enumerated() {
-            var feedsWindow = false
-            var keptByWindow = false
-            for target in item.targets {
-                let group = plan.groups[target.group]
-                let row: Row
-                if let existing = tables[target.group][target.key] {
-                    row = existing
-                } else {
-                    row = Row(emptyOf: group)
-                    tables[target.group][target.key] = row
-                }
-                for (aggregateIndex, aggregator) in group.aggregators.enumerated() {
-                    if let filter = group.definition.aggregates[aggregateIndex].filter, !filter.evaluate(item.fields) {
-                        continue
-                    }
-                    let result = aggregator.add(
-                        item.fields, time: item.time, arrival: item.arrival, now: now, to: row.states[aggregateIndex]
-                    )
-                    if group.isWindowed[aggregateIndex] && result != .skipped {
-                        feedsWindow = true
-                        keptByWindow = keptByWindow || result == .kept
-                    }
-                }
-                row.newestEventTime = max(row.newestEventTime, item.time)
-                dirtyRows[target.group].insert(target.key)
-            }
-            isLate[index] = feedsWindow && !keptByWindow
+            for target in item.targets { work[target.group].append((index, target.key)) }
         }
-        return isLate
+        let busyGroups = work.indices.filter { !work[$0].isEmpty }
+        // Per busy group and event: 0 feeds no window, 1 only too-old tiles, 2 kept by a window.
+        let windowUse = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: busyGroups.count * prepared.count)
+        windowUse.initialize(repeating: 0)
+        defer { windowUse.deallocate() }
+        let share = GroupShares(work: work, loaded: loaded, prepared: prepared, windowUse: windowUse)
+        stateLock.withLock {
+            DispatchQueue.concurrentPerform(iterations: busyGroups.count) { slot in
+                let groupIndex = busyGroups[slot]
+                let base = slot * share.prepared.count
+                applyToGroup(groupIndex, share.work[groupIndex], of: share.prepared, loaded: share.loaded[groupIndex], now: now) { event, use in
+                    share.windowUse[base + event] = max(share.windowUse[base + event], use)
+                }
+            }
+        }
+        return prepared.indices.map { event in
+            let uses = busyGroups.indices.map { windowUse[$0 * prepared.count + event] }
+            return uses.contains(1) && !uses.contains(2)
+        }
+    }
+
+    /// Applies one group's share of a batch, in event order; reports per event how its windows took it.
+    private func applyToGroup(
+        _ groupIndex: Int, _ work: [(event: Int, key: [UInt8])], of prepared: [PreparedEvent],
+        loaded: [[UInt8]: Row], now: Int64, report: (_ event: Int, _ windowUse: UInt8) -> Void
+    ) {
+        let group = plan.groups[groupIndex]
+        let table = tables[groupIndex]
+        for (key, row) in loaded { table.rows[key] = row }
+        for (eventIndex, key) in work {
+            let item = prepared[eventIndex]
+            let row: Row
+            if let existing = table.rows[key] {
+                row = existing
+            } else {
+                row = Row(emptyOf: group)
+                table.rows[key] = row
+            }
+            var use: UInt8 = 0
+            for (aggregateIndex, aggregator) in group.aggregators.enumerated() {
+                if let filter = group.definition.aggregates[aggregateIndex].filter, !filter.evaluate(item.fields) {
+                    continue
+                }
+                let result = aggregator.add(item.fields, time: item.time, arrival: item.arrival, now: now, to: row.states[aggregateIndex])
+                if group.isWindowed[aggregateIndex] && result != .skipped {
+                    use = max(use, result == .kept ? 2 : 1)
+                }
+            }
+            report(eventIndex, use)
+            row.newestEventTime = max(row.newestEventTime, item.time)
+            table.markDirty(row, key: key)
+        }
     }
 
     /// The settled `seq` of a producer (writer thread).
@@ -158,7 +188,7 @@ extension Engine {
     private func loadMissingRows(for prepared: [PreparedEvent]) throws(EngineError) -> [[[UInt8]: Row]] {
         var missing: [Set<[UInt8]>] = Array(repeating: [], count: plan.groups.count)
         for item in prepared {
-            for target in item.targets where tables[target.group][target.key] == nil {
+            for target in item.targets where tables[target.group].rows[target.key] == nil {
                 missing[target.group].insert(target.key)
             }
         }

@@ -51,7 +51,7 @@ extension Engine {
             var absent: [Int] = []
             stateLock.withLock {
                 for (position, key) in keys.enumerated() {
-                    guard let row = tables[groupIndex][key] else {
+                    guard let row = tables[groupIndex].rows[key] else {
                         absent.append(position)
                         continue
                     }

@@ -19,10 +19,10 @@ public final class Engine: IngestSink, @unchecked Sendable {
     let configuration: EngineConfiguration
     let logger: Logger
 
-    /// Guards `tables` between the writer and readers.
+    /// Guards the rows in `tables` between the writer and readers.
     let stateLock = NSLock()
-    /// Rows in memory, one table per group (parallel to `plan.groups`), keyed by entity key bytes.
-    var tables: [[[UInt8]: Row]]
+    /// Rows in memory, one table per group (parallel to `plan.groups`).
+    let tables: [GroupTable]
 
     /// Guards `settledSequences` and `counters`.
     let settledLock = NSLock()
@@ -37,8 +37,6 @@ public final class Engine: IngestSink, @unchecked Sendable {
     var nextArrival: UInt64
     /// Writer-only: when the log was last trimmed.
     var lastLogTrim: Int64 = 0
-    /// Writer-only: per group, the keys of rows changed since the last checkpoint.
-    var dirtyRows: [Set<[UInt8]>]
     /// Writer-only: the stored rows reflect every event with a lower arrival sequence.
     var checkpointMark: UInt64
     /// Writer-only: when the last checkpoint was written.
@@ -55,8 +53,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
         self.database = database
         self.configuration = configuration
         self.logger = logger
-        tables = Array(repeating: [:], count: plan.groups.count)
-        dirtyRows = Array(repeating: [], count: plan.groups.count)
+        tables = plan.groups.map { _ in GroupTable() }
         do {
             settledSequences = try MetaStore.producerSequences(in: database)
             nextArrival = try MetaStore.nextArrival(in: database)
@@ -105,7 +102,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
 
     /// The number of rows held in memory, over all groups.
     public var rowsInMemory: Int {
-        stateLock.withLock { tables.reduce(0) { $0 + $1.count } }
+        stateLock.withLock { tables.reduce(0) { $0 + $1.rows.count } }
     }
 
     private func runWriter() {

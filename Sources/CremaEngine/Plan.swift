@@ -38,6 +38,10 @@ struct GroupPlan: Sendable {
     let isWindowed: [Bool]
     /// The entity's key fields in the group's event: names and types.
     let keyFields: [EventField]
+    /// The aggregate ids in ascending order (a stored row's section order).
+    let sortedAggregateIDs: [UInt64]
+    /// For each position in `sortedAggregateIDs`, the aggregate's index.
+    let aggregateIndicesByID: [Int]
 
     init(group: FeatureGroup, spec: CompiledSpec) throws(EngineError) {
         definition = group
@@ -56,6 +60,8 @@ struct GroupPlan: Sendable {
         isWindowed = group.aggregates.map { !$0.windows.isEmpty }
         let event = spec.events.first { $0.name == group.event }
         keyFields = group.keyFieldIndices.compactMap { event?.fields[$0] }
+        aggregateIndicesByID = group.aggregates.indices.sorted { group.aggregates[$0].id < group.aggregates[$1].id }
+        sortedAggregateIDs = aggregateIndicesByID.map { group.aggregates[$0].id }
     }
 
     /// The entity key of an event for this group, or nil when a key field is null.

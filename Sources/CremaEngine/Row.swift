@@ -9,6 +9,8 @@ final class Row {
     var states: [AggregateState]
     /// The newest event time applied to the row (ms).
     var newestEventTime: Int64
+    /// Whether the row changed since the last checkpoint.
+    var isDirty = false
 
     init(states: [AggregateState], newestEventTime: Int64) {
         self.states = states
@@ -53,15 +55,27 @@ final class Row {
         self.init(states: states, newestEventTime: view.newestEventTime)
     }
 
-    /// The row's stored form: one section per aggregate.
+    /// The row's stored form: one section per aggregate, written into one buffer.
     func encode(of group: GroupPlan) -> [UInt8] {
-        var sections: [(aggregateID: UInt64, bytes: [UInt8])] = []
-        sections.reserveCapacity(states.count)
-        for (index, aggregator) in group.aggregators.enumerated() {
-            var bytes: [UInt8] = []
-            aggregator.encode(states[index], into: &bytes)
-            sections.append((group.definition.aggregates[index].id, bytes))
+        RowCodec.encode(aggregateIDs: group.sortedAggregateIDs, newestEventTime: newestEventTime) { index, bytes in
+            let aggregate = group.aggregateIndicesByID[index]
+            group.aggregators[aggregate].encode(states[aggregate], into: &bytes)
         }
-        return RowCodec.encode(sections: sections, newestEventTime: newestEventTime)
+    }
+}
+
+/// The rows of one group held in memory. The writer changes it while holding the engine's state
+/// lock; readers read it under the same lock.
+final class GroupTable {
+    /// Rows by entity key.
+    var rows: [[UInt8]: Row] = [:]
+    /// The rows changed since the last checkpoint, each once.
+    var dirty: [(key: [UInt8], row: Row)] = []
+
+    /// Records that `row` changed (once until the next checkpoint).
+    func markDirty(_ row: Row, key: [UInt8]) {
+        guard !row.isDirty else { return }
+        row.isDirty = true
+        dirty.append((key, row))
     }
 }

@@ -27,24 +27,38 @@ public enum RowCodec {
     /// - Complexity: O(n + k log k) for n bytes in k sections.
     public static func encode(sections: [(aggregateID: UInt64, bytes: [UInt8])], newestEventTime: Int64) -> [UInt8] {
         let sorted = sections.sorted { $0.aggregateID < $1.aggregateID }
-        let payloadCount = sorted.reduce(0) { $0 + $1.bytes.count }
-        precondition(payloadCount <= Int(UInt32.max), "a row's sections must total less than 4 GiB")
+        return encode(aggregateIDs: sorted.map(\.aggregateID), newestEventTime: newestEventTime) { index, row in
+            row.append(contentsOf: sorted[index].bytes)
+        }
+    }
+
+    /// Encodes a row into one buffer: `writeSection(i, &row)` appends the bytes of the section of
+    /// `aggregateIDs[i]`, in order, so no section is copied.
+    ///
+    /// - Precondition: `aggregateIDs` ascend strictly; the sections total less than 4 GiB.
+    /// - Complexity: O(n) for n bytes written.
+    public static func encode(
+        aggregateIDs: [UInt64], newestEventTime: Int64, writeSection: (_ index: Int, _ row: inout [UInt8]) -> Void
+    ) -> [UInt8] {
         var row: [UInt8] = []
-        row.reserveCapacity(headerCount + sorted.count * tableEntryCount + payloadCount)
+        let payloadStart = headerCount + aggregateIDs.count * tableEntryCount
+        row.reserveCapacity(payloadStart + 64 * aggregateIDs.count)
         row.append(formatVersion)
         row.appendInt64(newestEventTime)
-        row.appendUInt32(UInt32(sorted.count))
-        var end = 0
-        for (index, section) in sorted.enumerated() {
-            precondition(
-                index == 0 || sorted[index - 1].aggregateID != section.aggregateID,
-                "aggregate \(section.aggregateID) appears twice in one row")
-            end += section.bytes.count
-            row.appendUInt64(section.aggregateID)
-            row.appendUInt32(UInt32(end))
+        row.appendUInt32(UInt32(aggregateIDs.count))
+        for (index, aggregateID) in aggregateIDs.enumerated() {
+            precondition(index == 0 || aggregateIDs[index - 1] < aggregateID, "aggregate ids of a row must ascend")
+            row.appendUInt64(aggregateID)
+            row.appendUInt32(0)
         }
-        for section in sorted {
-            row.append(contentsOf: section.bytes)
+        for index in aggregateIDs.indices {
+            writeSection(index, &row)
+            let end = row.count - payloadStart
+            precondition(end <= Int(UInt32.max), "a row's sections must total less than 4 GiB")
+            let at = headerCount + index * tableEntryCount + 8
+            withUnsafeBytes(of: UInt32(end).littleEndian) { bytes in
+                for (offset, byte) in bytes.enumerated() { row[at + offset] = byte }
+            }
         }
         return row
     }

@@ -188,9 +188,11 @@ final class HTTPConnectionRegistry: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    /// Asks every connection to close after its response in progress.
+    /// Asks every connection to close after its response in progress; only the first call does
+    /// (NIO's pipeline handler asserts that a connection is quiesced once).
     func quiesce() {
-        let channels = state.withLock { state in
+        let channels = state.withLock { state -> [any Channel] in
+            guard !state.isQuiescing else { return [] }
             state.isQuiescing = true
             return Array(state.channels.values)
         }
