@@ -6,6 +6,6 @@ struct Crema: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crema",
         abstract: "A real-time feature platform for recommendation systems.",
-        subcommands: [ServeCommand.self, IngestCommand.self, ValidateCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, IngestCommand.self, GetCommand.self, ValidateCommand.self, BenchCommand.self]
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CremaEngine
 import CremaIngest
+import CremaServing
 import CremaSpec
 import CremaStorage
 import Logging
@@ -22,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The ingest socket: HOST:PORT or unix:PATH.")
     var ingest = "127.0.0.1:7070"
 
+    @Option(help: "The HTTP API (features, specs, events, metrics): HOST:PORT.")
+    var http = "127.0.0.1:8080"
+
     @Option(help: "wal: acknowledge once the batch is in the WAL; sync: also fsync it.")
     var durability: EngineConfiguration.Durability = .wal
 
@@ -35,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = makeLogger(label: "crema", level: logLevel)
         let spec = try compileOrExit(specs)
         let address = try IngestAddress(parsing: ingest)
+        let httpAddress = try HostAndPort(parsing: http, option: "--http")
         let database = try Database(path: data, options: DatabaseOptions(blockCacheBytes: cacheSize))
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.durability = durability
@@ -42,9 +47,16 @@ struct ServeCommand: AsyncParsableCommand {
         let ingestServer = IngestServer(
             configuration: IngestServer.Configuration(address: address), spec: spec, sink: engine, logger: logger
         )
+        let metrics = CremaMetrics(engine: engine, database: database, ingestStatistics: { ingestServer.statistics })
+        metrics.bootstrapMetricsSystem()
+        let httpServer = HTTPServer(
+            configuration: HTTPServer.Configuration(host: httpAddress.host, port: httpAddress.port),
+            engine: engine, metrics: metrics, logger: logger
+        )
         let announcement = ReadyAnnouncement { [specs, data] in
             let bound = try await ingestServer.boundAddress()
-            printUnbuffered("crema: serving \(specs) (\(spec.summary)); ingest on \(bound); data in \(data)")
+            let httpPort = try await httpServer.boundPort()
+            printUnbuffered("crema: serving \(specs) (\(spec.summary)); ingest on \(bound); http on \(httpAddress.host):\(httpPort); data in \(data)")
         }
         // Services stop in reverse order: ingest drains its connections before the engine stops.
         let group = ServiceGroup(
@@ -52,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [
                     .init(service: EngineService(engine: engine)),
                     .init(service: ingestServer),
+                    .init(service: httpServer),
                     .init(service: announcement, successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -84,6 +97,24 @@ struct ReadyAnnouncement: Service {
 
 extension EngineConfiguration.Durability: ExpressibleByArgument {}
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A `HOST:PORT` option (`[V6]:PORT` for IPv6).
+struct HostAndPort {
+    let host: String
+    let port: Int
+
+    init(parsing text: String, option: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65_535).contains(port), colon != text.startIndex
+        else {
+            throw ValidationError("\(option) \(text): expected HOST:PORT with a port in 0...65535")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host
+        self.port = port
+    }
+}
 
 /// Compiles a spec, or prints its errors and exits with status 1.
 func compileOrExit(_ path: String) throws -> CompiledSpec {
