@@ -1,4 +1,5 @@
 import CRocksDB
+import Synchronization
 
 /// A RocksDB database with Crema's column families (`rows`, `log`, `meta`).
 ///
@@ -7,7 +8,7 @@ import CRocksDB
 ///
 /// `@unchecked Sendable`: RocksDB's `DB` handle and column-family handles are thread-safe
 /// (concurrent reads, writes and iterators from any thread), the stored read and write options
-/// are only read after `init`, and nothing else in this class is mutable.
+/// are only read after `init`, and the only mutable state, whether it is closed, is behind a mutex.
 public final class Database: @unchecked Sendable {
     /// Decides, during compaction of `rows`, whether a row is removed (`true`) or kept.
     ///
@@ -131,7 +132,18 @@ public final class Database: @unchecked Sendable {
         rocksdb_writeoptions_set_sync(syncWriteOptions, 1)
     }
 
-    deinit {
+    /// Whether `close()` ran.
+    private let isClosed = Mutex(false)
+
+    /// Closes the database and frees its handles now (every acknowledged write is already in the
+    /// WAL). Call it before the process exits: RocksDB must not be closed while the C++ runtime
+    /// tears down. No other call on the database may follow; closing twice does nothing.
+    public func close() {
+        let shouldClose = isClosed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard shouldClose else { return }
         columnFamilyHandles.forEach { rocksdb_column_family_handle_destroy($0) }
         rocksdb_column_family_handle_destroy(defaultColumnFamilyHandle)
         rocksdb_close(handle)
@@ -143,6 +155,10 @@ public final class Database: @unchecked Sendable {
         rocksdb_readoptions_destroy(readOptions)
         rocksdb_writeoptions_destroy(writeOptions)
         rocksdb_writeoptions_destroy(syncWriteOptions)
+    }
+
+    deinit {
+        close()
     }
 
     /// The RocksDB handle of a column family.

@@ -91,6 +91,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let rows = engine.rowsInMemory
         let residentGrowth = residentBytes() - residentBefore
         engine.shutdown()
+        database.close()
 
         print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, durability \(durability)")
         print("| events | accepted | seconds | events/s acked | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows |")

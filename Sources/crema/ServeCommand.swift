@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         )
         try await group.run()
+        database.close()
         logger.info("stopped", metadata: ["accepted": "\(engine.statistics.accepted)"])
     }
 }
@@ -102,6 +103,11 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct HostAndPort {
     let host: String
     let port: Int
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
 
     init(parsing text: String, option: String) throws {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),

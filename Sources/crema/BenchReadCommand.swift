@@ -1,0 +1,157 @@
+import ArgumentParser
+import CremaEngine
+import CremaServing
+import CremaSpec
+import CremaStorage
+import Foundation
+import Logging
+
+/// `crema bench read`: latency of one ranker request — `ids` candidates × windowed features plus
+/// a broadcast user — measured in the engine (server-side) and over HTTP (client-side), with rows
+/// in memory (hot) and after a restart, from RocksDB (cold).
+struct BenchReadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Latency of reading N ids × features plus a broadcast user, hot and cold, server- and client-side."
+    )
+
+    @Option(help: "The spec directory or file.")
+    var specs = "specs"
+
+    @Option(help: "The event type to load.")
+    var event = "view"
+
+    @Option(help: "Events loaded before reading.")
+    var events = 1_000_000
+
+    @Option(help: "Distinct values of each entity key field.")
+    var entities = 100_000
+
+    @Option(help: "The candidates' entity.")
+    var entity = "video"
+
+    @Option(help: "Candidate ids per request.")
+    var ids = 10_000
+
+    @Option(parsing: .upToNextOption, help: "The candidates' features.")
+    var features = [
+        "video_stats.views_1h", "video_stats.views_1d", "video_stats.views_7d", "video_stats.watch_time_1d",
+        "video_stats.watch_time_7d", "video_stats.avg_watch_1d", "video_stats.completions_1d", "video_stats.watch_variance_7d",
+    ]
+
+    @Option(help: "The broadcast entity and feature, as ENTITY:FEATURE.")
+    var broadcast = "user:user_history.recent_videos"
+
+    @Option(help: "Requests measured per scenario.")
+    var requests = 50
+
+    func run() async throws {
+        let spec = try compileOrExit(specs)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-bench-read-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var database: Database? = try Database(path: directory.path)
+        var engine: Engine? = try Engine(spec: spec, database: database!)
+        try await load(into: engine!, spec: spec)
+        print("crema bench read: \(ids) ids × \(features.count) features + 1 broadcast feature, \(entities) entities per key, \(events) \(event) events loaded")
+        print("| scenario | p50 ms | p99 ms | mean ms |")
+        print("|---|---|---|---|")
+        try await measure("hot, server-side (FeatureService.get)", engine: engine!, overHTTP: false)
+        try await measure("hot, client-side (HTTP POST /v1/features)", engine: engine!, overHTTP: true)
+        engine!.shutdown()
+        engine = nil
+        database!.close()
+        database = try Database(path: directory.path)
+        engine = try Engine(spec: spec, database: database!)
+        try await measure("cold, server-side (RocksDB multi-get)", engine: engine!, overHTTP: false)
+        engine!.shutdown()
+        database!.close()
+    }
+
+    private func load(into engine: Engine, spec: CompiledSpec) async throws {
+        var generator = try EventGenerator(spec: spec, event: event, entities: entities, seed: 7)
+        let decoder = EventDecoder(spec: spec)
+        let now = systemTimeMilliseconds()
+        var sequence = 1
+        while sequence <= events {
+            var batch: [DecodedEvent] = []
+            for _ in 0..<min(4_096, events - sequence + 1) {
+                let line = generator.line(sequence: sequence, now: now)
+                batch.append(try decoder.decode(line: Array(line.utf8.dropLast()), lineNumber: sequence, expectsSequence: true).get())
+                sequence += 1
+            }
+            _ = try await engine.submit(IngestBatch(producer: "bench-read", events: batch))
+        }
+    }
+
+    private func request(_ random: inout SplitMix64) -> FeatureRequest {
+        let keyPrefix = "\(keyField.prefix(1))"
+        let candidates = (0..<ids).map { _ in [EntityKeyPart.string("\(keyPrefix)\(random.next() % UInt64(entities))")] }
+        let parts = broadcast.split(separator: ":", maxSplits: 1).map(String.init)
+        return FeatureRequest(
+            entity: entity, ids: candidates, features: features,
+            broadcast: .init(entity: parts[0], id: [.string("u\(random.next() % UInt64(entities))")], features: [parts[1]])
+        )
+    }
+
+    /// The candidates' key field name (the generator's ids start with its first letter).
+    private var keyField: String { entity == "video" ? "video_id" : entity }
+
+    private func measure(_ scenario: String, engine: Engine, overHTTP: Bool) async throws {
+        var random = SplitMix64(seed: 11)
+        var samples: [Double] = []
+        if overHTTP {
+            var logger = Logger(label: "crema.bench")
+            logger.logLevel = .warning
+            let metrics = CremaMetrics(engine: engine)
+            let server = HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), engine: engine, metrics: metrics, logger: logger)
+            let task = Task { try await server.run() }
+            let port = try await server.boundPort()
+            let address = HostAndPort(host: "127.0.0.1", port: port)
+            for round in 0..<(requests + 3) {
+                let body = try JSONSerialization.data(withJSONObject: json(request(&random)))
+                let start = ContinuousClock.now
+                let (status, _) = try HTTPRequest.send(method: "POST", path: "/v1/features", body: body, to: address)
+                let elapsed = ContinuousClock.now - start
+                guard status == 200 else { throw BenchmarkError("HTTP \(status)") }
+                if round >= 3 { samples.append(milliseconds(elapsed)) }
+            }
+            task.cancel()
+            _ = try? await task.value
+        } else {
+            let service = FeatureService(engine: engine)
+            for round in 0..<(requests + 3) {
+                let request = request(&random)
+                let start = ContinuousClock.now
+                _ = try service.get(request)
+                let elapsed = ContinuousClock.now - start
+                if round >= 3 { samples.append(milliseconds(elapsed)) }
+            }
+        }
+        samples.sort()
+        let mean = samples.reduce(0, +) / Double(samples.count)
+        print("| \(scenario) | \(format(samples[samples.count / 2])) | \(format(samples[min(samples.count - 1, Int(Double(samples.count) * 0.99))])) | \(format(mean)) |")
+    }
+
+    private func json(_ request: FeatureRequest) -> [String: Any] {
+        func id(_ parts: [EntityKeyPart]) -> Any {
+            let values: [Any] = parts.map { part -> Any in
+                switch part {
+                case .string(let text): return text
+                case .int(let number): return number
+                }
+            }
+            return values.count == 1 ? values[0] : values
+        }
+        var object: [String: Any] = ["entity": request.entity, "ids": request.ids.map(id), "features": request.features]
+        if let broadcast = request.broadcast {
+            object["broadcast"] = ["entity": broadcast.entity, "id": id(broadcast.id), "features": broadcast.features]
+        }
+        return object
+    }
+
+    private func milliseconds(_ duration: Swift.Duration) -> Double {
+        Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}
