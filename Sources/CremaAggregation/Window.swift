@@ -26,6 +26,15 @@ public struct Window: Sendable, Hashable {
 
     /// The index of the last tile a read at `time` covers: `floor(t / H)`.
     public func lastTile(at time: Int64) -> Int64 { floorDivide(time, hop) }
+
+    /// The read times around `time` whose reads cover the same tiles as a read at `time`: until
+    /// an event changes a tile, a window's value is the same anywhere in this range.
+    public func sameTiles(asAt time: Int64) -> Range<Int64> {
+        let headStart = lastTile(at: time) * hop
+        let tailStart = firstTile(at: time) * hop + length
+        let start = Swift.max(headStart, tailStart)
+        return start..<Swift.min(headStart + hop, tailStart + hop)
+    }
 }
 
 /// Millisecond constants for spec durations (`s`, `m`, `h`, `d`, `w`).

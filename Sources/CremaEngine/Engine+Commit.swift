@@ -173,6 +173,7 @@ extension Engine {
                 }
             }
             report(eventIndex, use)
+            row.cache = nil
             row.newestEventTime = max(row.newestEventTime, item.time)
             table.markDirty(row, key: key)
         }

@@ -57,8 +57,8 @@ extension Engine {
                     }
                     for column in wanted {
                         let reference = features[column]
-                        columns[column][position] = group.aggregators[reference.aggregate].result(
-                            of: row.states[reference.aggregate], feature: reference.feature, at: time
+                        columns[column][position] = group.result(
+                            of: row, aggregate: reference.aggregate, feature: reference.feature, at: time
                         )
                     }
                 }

@@ -38,6 +38,10 @@ struct GroupPlan: Sendable {
     let isWindowed: [Bool]
     /// The entity's key fields in the group's event: names and types.
     let keyFields: [EventField]
+    /// For each aggregate, the index of its first feature among the group's features.
+    let featureBase: [Int]
+    /// For each of the group's features, how long its value holds.
+    let freshness: [FeatureFreshness]
     /// The aggregate ids in ascending order (a stored row's section order).
     let sortedAggregateIDs: [UInt64]
     /// For each position in `sortedAggregateIDs`, the aggregate's index.
@@ -60,8 +64,34 @@ struct GroupPlan: Sendable {
         isWindowed = group.aggregates.map { !$0.windows.isEmpty }
         let event = spec.events.first { $0.name == group.event }
         keyFields = group.keyFieldIndices.compactMap { event?.fields[$0] }
+        var base = 0
+        var bases: [Int] = []
+        var freshness: [FeatureFreshness] = []
+        for aggregate in group.aggregates {
+            bases.append(base)
+            base += max(1, aggregate.windows.count)
+            switch aggregate.operation {
+            case .decayedCount, .decayedSum: freshness.append(.readTime)
+            default:
+                freshness += aggregate.windows.isEmpty ? [.anyTime] : aggregate.windows.map { .tiles($0) }
+            }
+        }
+        featureBase = bases
+        self.freshness = freshness
         aggregateIndicesByID = group.aggregates.indices.sorted { group.aggregates[$0].id < group.aggregates[$1].id }
         sortedAggregateIDs = aggregateIndicesByID.map { group.aggregates[$0].id }
+    }
+
+    /// The value of a feature of `row` read at `time`, from the row's cache when it holds.
+    /// The caller holds the engine's state lock.
+    func result(of row: Row, aggregate: Int, feature: Int, at time: Int64) -> FeatureValue {
+        let index = featureBase[aggregate] + feature
+        let cache = row.cache ?? ResultCache(count: freshness.count)
+        row.cache = cache
+        if let value = cache.value(index, at: time) { return value }
+        let value = aggregators[aggregate].result(of: row.states[aggregate], feature: feature, at: time)
+        cache.store(value, index, at: time, freshness: freshness[index])
+        return value
     }
 
     /// The entity key of an event for this group, or nil when a key field is null.

@@ -11,6 +11,8 @@ final class Row {
     var newestEventTime: Int64
     /// Whether the row changed since the last checkpoint.
     var isDirty = false
+    /// Finalized feature values of reads since the row last changed.
+    var cache: ResultCache?
 
     init(states: [AggregateState], newestEventTime: Int64) {
         self.states = states

@@ -172,3 +172,52 @@ extension FeatureValue {
         return .int(value + amount)
     }
 }
+
+@Suite("Engine read cache")
+struct ReadCacheTests {
+    @Test("reads served from the row cache agree with reads finalized from stored rows, at any read time")
+    func cachedReadsAgreeWithStoredRows() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        var random = SystemRandomNumberGenerator()
+        let features = ["video_stats.views_1h", "video_stats.views_1d", "video_stats.watch_1d", "video_stats.likes_1d", "video_stats.total"]
+        let ids = (0..<4).map { "v\($0)" }
+        var readTimes: [Int64] = []
+        for round in 0..<6 {
+            let lines = (0..<40).map { _ in
+                view("u\(Int.random(in: 0..<5, using: &random))", ids.randomElement(using: &random)!,
+                     ts: start - Int64.random(in: 0..<(30 * hour), using: &random), watch: Int.random(in: 0..<100, using: &random),
+                     liked: Bool.random(using: &random))
+            }
+            try await harness.send(lines)
+            // Read each time twice (the second from the cache), at edges of 5m and 1h tiles too.
+            let times = (0..<8).map { _ in start - Int64.random(in: 0..<(26 * hour), using: &random) }
+                + [start, start - start % hour, start - start % hour - 1, start - start % 300_000 + 299_999]
+            for time in times {
+                let first = try harness.read("video", ids, features, at: time)
+                #expect(try harness.read("video", ids, features, at: time) == first, "round \(round) at \(time)")
+            }
+            readTimes += times
+        }
+        var hot: [[[FeatureValue]]] = []
+        for time in readTimes { hot.append(try harness.read("video", ids, features, at: time)) }
+        try harness.restart()
+        #expect(harness.engine.rowsInMemory == 0)
+        for (time, expected) in zip(readTimes, hot) {
+            #expect(try harness.read("video", ids, features, at: time) == expected, "at \(time)")
+        }
+    }
+
+    @Test("a new event is visible to the next read of a cached row")
+    func eventsInvalidateTheCache() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        try await harness.send([view("u1", "v1", ts: start - 10)])
+        #expect(try harness.value("video", "v1", "video_stats.views_1h") == .int(1))
+        #expect(try harness.value("video", "v1", "video_stats.views_1h") == .int(1))
+        try await harness.send([view("u2", "v1", ts: start - 5)])
+        #expect(try harness.value("video", "v1", "video_stats.views_1h") == .int(2))
+        #expect(try harness.value("user", "u2", "user_history.recent") == .list([.string("v1")]))
+        harness.clock.now = start + 2 * hour
+        #expect(try harness.value("video", "v1", "video_stats.views_1h") == .int(0))
+        #expect(try harness.value("video", "v1", "video_stats.views_1d") == .int(2))
+    }
+}
