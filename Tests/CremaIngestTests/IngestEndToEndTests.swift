@@ -294,7 +294,7 @@ struct IngestEndToEndTests {
     func backpressureBoundsServerMemory() async throws {
         try await withLiveEngine { live in
             let total = 200_000
-            let lineLength = 1000
+            let lineLength = 700
             let linesPerWrite = 256
             let users = 100
             let videos = 50
@@ -312,18 +312,20 @@ struct IngestEndToEndTests {
                     try await connection.write(hello)
                     _ = try await connection.nextLine()
                     #expect(connection.replies.lastSequence == 0)
+                    // The whole stream is built first, so the writes below outrun the server.
+                    var stream: [UInt8] = []
+                    stream.reserveCapacity(total * (lineLength + 1))
+                    for i in 0..<total {
+                        stream += line(i)
+                        stream.append(UInt8(ascii: "\n"))
+                    }
                     let before = try residentMemory()
                     // Bytes the server has read but whose events the engine has not applied yet:
                     // with backpressure, at most about two batches, a line and a read burst.
                     var mostUnsettled = 0
-                    for start in stride(from: 0, to: total, by: linesPerWrite) {
-                        var chunk: [UInt8] = []
-                        chunk.reserveCapacity(linesPerWrite * (lineLength + 1))
-                        for i in start..<min(start + linesPerWrite, total) {
-                            chunk += line(i)
-                            chunk.append(UInt8(ascii: "\n"))
-                        }
-                        try await connection.write(chunk)
+                    let writeSize = linesPerWrite * (lineLength + 1)
+                    for start in stride(from: 0, to: stream.count, by: writeSize) {
+                        try await connection.write(Array(stream[start..<min(start + writeSize, stream.count)]))
                         // Read first, then applied: the engine can only have moved on in between.
                         let read = server.statistics.bytes - hello.utf8.count
                         let applied = live.engine.statistics.accepted * (lineLength + 1)
