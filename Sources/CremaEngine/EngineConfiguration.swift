@@ -17,7 +17,7 @@ public struct EngineConfiguration: Sendable {
     /// The most events one group commit applies.
     public var maxBatchEvents = 16_384
     /// Rows changed since the last checkpoint that trigger the next one.
-    public var checkpointRows = 200_000
+    public var checkpointRows = 50_000
     /// The longest time between checkpoints while rows change.
     public var checkpointInterval: Swift.Duration = .seconds(2)
     /// How long raw events stay in the log (ms).
