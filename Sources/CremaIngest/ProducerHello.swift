@@ -1,7 +1,7 @@
 import CremaEngine
 
 /// The optional first line of a connection, `{"producer": "name"}`.
-enum ProducerHello: Equatable {
+package enum ProducerHello: Equatable {
     /// The line is not a hello (no top-level `producer` key): it is line 1.
     case notHello
     /// A valid hello naming the producer.
@@ -10,11 +10,11 @@ enum ProducerHello: Equatable {
     case malformed(String)
 
     /// The longest accepted producer name, in UTF-8 bytes.
-    static let maximumNameLength = 256
+    package static let maximumNameLength = 256
 
     /// Classifies the first line of a connection.
     /// - Complexity: O(line length).
-    init(line: UnsafeRawBufferPointer) {
+    package init(line: UnsafeRawBufferPointer) {
         guard firstInvalidUTF8Offset(in: line) == nil else { self = .notHello; return }
         var scanner = JSONScanner(line)
         guard scanner.consume(UInt8(ascii: "{")), !scanner.consume(UInt8(ascii: "}")) else { self = .notHello; return }

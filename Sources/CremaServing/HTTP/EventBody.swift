@@ -1,4 +1,5 @@
 import CremaEngine
+import CremaIngest
 
 /// A `POST /v1/events` body split and decoded as the ingest socket would: NDJSON lines,
 /// an optional hello first, lines numbered from 1 after it (DESIGN.md, "Ingest protocol").
@@ -24,9 +25,6 @@ struct EventBody {
     var errors: [LineError] = []
     /// The number of lines numbered (the hello excluded).
     var lineCount = 0
-
-    /// The longest producer name, in UTF-8 bytes (as on the socket).
-    static let maximumProducerLength = 256
 
     /// Splits and decodes `body`.
     /// - Throws: `HTTPError` (400) for a malformed hello.
@@ -71,45 +69,13 @@ struct EventBody {
     }
 
     /// The producer name when `line` is a hello (an object with a top-level `producer` key),
-    /// nil when it is an ordinary line.
+    /// nil when it is an ordinary line; the rules are the ingest socket's (`ProducerHello`).
     /// - Throws: `HTTPError` (400) when it is a hello with a problem.
     private static func hello(in line: UnsafeRawBufferPointer) throws(HTTPError) -> String? {
-        guard firstInvalidUTF8Offset(in: line) == nil else { return nil }
-        var scanner = JSONScanner(line)
-        guard scanner.consume(UInt8(ascii: "{")), !scanner.consume(UInt8(ascii: "}")) else { return nil }
-        var hasProducer = false
-        var name: String?
-        var problem: String?
-        do throws(EventDecodingError) {
-            repeat {
-                let key = try scanner.scanString()
-                try scanner.expect(UInt8(ascii: ":"), "':'")
-                if scanner.string(key, equals: "producer") {
-                    if hasProducer { problem = problem ?? "duplicate key producer" }
-                    hasProducer = true
-                    if scanner.peekAfterWhitespace() == UInt8(ascii: "\"") {
-                        name = scanner.string(try scanner.scanString())
-                    } else {
-                        problem = problem ?? "producer: expected string, got \(scanner.describeValue(at: scanner.position))"
-                        try scanner.skipValue()
-                    }
-                } else {
-                    problem = problem ?? "a hello takes only producer, got key \(scanner.string(key))"
-                    try scanner.skipValue()
-                }
-            } while scanner.consume(UInt8(ascii: ","))
-            try scanner.expect(UInt8(ascii: "}"), "',' or '}'")
-            guard scanner.isAtEndAfterWhitespace() else { throw scanner.syntaxError("unexpected data after the object") }
-        } catch {
-            if hasProducer { throw .badRequest("invalid hello: \(error.message)") }
-            return nil
+        switch ProducerHello(line: line) {
+        case .notHello: return nil
+        case .hello(let name): return name
+        case .malformed(let message): throw .badRequest(message)
         }
-        guard hasProducer else { return nil }
-        guard let name, problem == nil else { throw .badRequest("invalid hello: \(problem ?? "no producer")") }
-        if name.isEmpty { throw .badRequest("invalid hello: producer name is empty") }
-        if name.utf8.count > maximumProducerLength {
-            throw .badRequest("invalid hello: producer name longer than \(maximumProducerLength) bytes")
-        }
-        return name
     }
 }
