@@ -38,6 +38,9 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "wal or sync.")
     var durability: EngineConfiguration.Durability = .wal
 
+    @Flag(help: "Submit the decoded events straight to the engine, without the socket: the writer's own throughput.")
+    var engineOnly = false
+
     func run() async throws {
         let spec = try compileOrExit(specs)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-bench-\(UUID().uuidString)")
@@ -66,6 +69,35 @@ struct BenchIngestCommand: AsyncParsableCommand {
         var configuration = EngineConfiguration()
         configuration.durability = durability
         let engine = try Engine(spec: spec, database: database, configuration: configuration)
+        if engineOnly {
+            let decoder = EventDecoder(spec: spec)
+            let batches = try loads.enumerated().map { index, chunks in
+                try chunks.map { chunk, _ in
+                    var events: [DecodedEvent] = []
+                    for line in chunk.split(separator: UInt8(ascii: "\n")) {
+                        events.append(try decoder.decode(line: Array(line), lineNumber: events.count + 1, expectsSequence: true).get())
+                    }
+                    return IngestBatch(producer: "bench-\(index)", events: events)
+                }
+            }
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for producerBatches in batches {
+                    group.addTask { for batch in producerBatches { _ = try await engine.submit(batch) } }
+                }
+                try await group.waitForAll()
+            }
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let statistics = engine.statistics
+            engine.shutdown()
+            database.close()
+            print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key")
+            print("| events | accepted | seconds | events/s applied | commits | checkpoints |")
+            print("|---|---|---|---|---|---|")
+            print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(statistics.commits) | \(statistics.checkpoints) |")
+            return
+        }
         var logger = Logger(label: "crema.bench")
         logger.logLevel = .warning
         let server = IngestServer(configuration: .init(address: .tcp(host: "127.0.0.1", port: 0)), spec: spec, sink: engine, logger: logger)
