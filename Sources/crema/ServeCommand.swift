@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The HTTP API (features, specs, events, metrics): HOST:PORT.")
     var http = "127.0.0.1:8080"
 
+    @Option(help: "The gRPC read API (crema.v1.Features): IP:PORT, an IPv4 or IPv6 address.")
+    var grpc = "127.0.0.1:9090"
+
     @Option(help: "wal: acknowledge once the batch is in the WAL; sync: also fsync it.")
     var durability: EngineConfiguration.Durability = .wal
 
@@ -40,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         let spec = try compileOrExit(specs)
         let address = try IngestAddress(parsing: ingest)
         let httpAddress = try HostAndPort(parsing: http, option: "--http")
+        let grpcAddress = try HostAndPort(parsing: grpc, option: "--grpc")
         let database = try Database(path: data, options: DatabaseOptions(blockCacheBytes: cacheSize))
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.durability = durability
@@ -53,10 +57,18 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: HTTPServer.Configuration(host: httpAddress.host, port: httpAddress.port),
             engine: engine, metrics: metrics, logger: logger
         )
+        let grpcServer = GRPCFeatureServer(
+            configuration: GRPCFeatureServer.Configuration(host: grpcAddress.host, port: grpcAddress.port),
+            engine: engine, logger: logger
+        )
         let announcement = ReadyAnnouncement { [specs, data] in
             let bound = try await ingestServer.boundAddress()
             let httpPort = try await httpServer.boundPort()
-            printUnbuffered("crema: serving \(specs) (\(spec.summary)); ingest on \(bound); http on \(httpAddress.host):\(httpPort); data in \(data)")
+            let grpcPort = try await grpcServer.boundPort()
+            printUnbuffered(
+                "crema: serving \(specs) (\(spec.summary)); ingest on \(bound); http on \(httpAddress.host):\(httpPort); "
+                    + "grpc on \(grpcAddress.host):\(grpcPort); data in \(data)"
+            )
         }
         // Services stop in reverse order: ingest drains its connections before the engine stops.
         let group = ServiceGroup(
@@ -65,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
                     .init(service: EngineService(engine: engine)),
                     .init(service: ingestServer),
                     .init(service: httpServer),
+                    .init(service: grpcServer),
                     .init(service: announcement, successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -43,7 +43,8 @@ struct CrashRecoveryTests {
         let workspace = try makeWorkspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
         let arguments = ["serve", "--specs", workspace.appendingPathComponent("specs").path,
-                         "--data", workspace.appendingPathComponent("data").path, "--ingest", "127.0.0.1:0", "--http", "127.0.0.1:0"]
+                         "--data", workspace.appendingPathComponent("data").path, "--ingest", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                         "--grpc", "127.0.0.1:0"]
         var random = SystemRandomNumberGenerator()
         let total = 12_000
         let chunk = 200
