@@ -120,8 +120,8 @@ public final class Engine: IngestSink, @unchecked Sendable {
                 }
                 if isCheckpointDue {
                     try checkpoint()
-                    trimLogIfDue(now: configuration.clock())
                 }
+                trimLogIfDue(now: configuration.clock())
             } catch {
                 failure = error
                 logger.error("commit failed, no longer accepting events: \(error)")

@@ -26,7 +26,11 @@ final class EngineHarness {
     private(set) var engine: Engine!
     private var database: Database!
 
-    init(spec yaml: String, now: Int64 = 1_763_900_000_000) throws {
+    /// How long the engine keeps raw events (ms).
+    let retainEvents: Int64
+
+    init(spec yaml: String, now: Int64 = 1_763_900_000_000, retainEvents: Int64 = 7 * 86_400_000) throws {
+        self.retainEvents = retainEvents
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         clock = TestClock(now)
@@ -50,6 +54,7 @@ final class EngineHarness {
         var configuration = EngineConfiguration()
         let clock = clock
         configuration.clock = { clock.now }
+        configuration.retainEvents = retainEvents
         engine = try Engine(spec: spec, database: database, configuration: configuration)
     }
 

@@ -221,3 +221,34 @@ struct ReadCacheTests {
         #expect(try harness.value("video", "v1", "video_stats.views_1d") == .int(2))
     }
 }
+
+@Suite("Engine event log")
+struct EventLogTests {
+    @Test("raw events older than retain_events are trimmed once the rows reflect them")
+    func trimsOldEvents() async throws {
+        let harness = try EngineHarness(spec: spec, now: start, retainEvents: hour)
+        try await harness.send([view("u1", "v1", ts: start - 10), view("u2", "v1", ts: start - 5)])
+        harness.clock.now = start + 30 * 60_000
+        try await harness.send([view("u3", "v1", ts: start + 30 * 60_000 - 5)])
+        #expect(try harness.engine.loggedEvents().count == 3)
+        // Past the retention of the first two; a restart checkpoints, so the rows reflect them.
+        try harness.restart()
+        harness.clock.now = start + 90 * 60_000
+        try await harness.send([view("u4", "v1", ts: start + 90 * 60_000 - 5)])
+        let users = try harness.engine.loggedEvents().map { String(decoding: $0.line, as: UTF8.self) }
+        #expect(users.count == 2)
+        #expect(users.allSatisfy { !$0.contains("\"u1\"") && !$0.contains("\"u2\"") })
+        #expect(try harness.value("video", "v1", "video_stats.total") == .int(4))
+    }
+
+    @Test("nothing the stored rows do not reflect yet is trimmed")
+    func keepsWhatTheCheckpointNeeds() async throws {
+        let harness = try EngineHarness(spec: spec, now: start, retainEvents: hour)
+        try await harness.send([view("u1", "v1", ts: start - 10)])
+        harness.clock.now = start + 2 * hour
+        try await harness.send([view("u2", "v1", ts: start + 2 * hour - 5)])
+        // No checkpoint has run since the first event (the interval is seconds of wall time),
+        // so it is still needed for replay.
+        #expect(try harness.engine.loggedEvents().count == 2)
+    }
+}
