@@ -16,9 +16,9 @@ public struct Window: Sendable, Hashable {
 
     /// Chronon's rule: 5m when W < 12h, 1h when W < 12d, else 1d.
     public static func defaultHop(forLength length: Int64) -> Int64 {
-        if length < 12 * Duration.hour { return 5 * Duration.minute }
-        if length < 12 * Duration.day { return Duration.hour }
-        return Duration.day
+        if length < 12 * Milliseconds.hour { return 5 * Milliseconds.minute }
+        if length < 12 * Milliseconds.day { return Milliseconds.hour }
+        return Milliseconds.day
     }
 
     /// The index of the first tile a read at `time` covers: `floor((t − W) / H)`.
@@ -38,7 +38,7 @@ public struct Window: Sendable, Hashable {
 }
 
 /// Millisecond constants for spec durations (`s`, `m`, `h`, `d`, `w`).
-public enum Duration {
+public enum Milliseconds {
     /// One second in milliseconds.
     public static let second: Int64 = 1_000
     /// One minute in milliseconds.

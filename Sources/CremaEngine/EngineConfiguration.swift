@@ -13,7 +13,7 @@ public struct EngineConfiguration: Sendable {
     /// When acknowledgements are given.
     public var durability: Durability = .wal
     /// Events more than this many ms ahead of the server clock are rejected.
-    public var maxFuture: Int64 = Duration.minute
+    public var maxFuture: Int64 = Milliseconds.minute
     /// The most events one group commit applies.
     public var maxBatchEvents = 16_384
     /// Rows changed since the last checkpoint that trigger the next one.
@@ -21,7 +21,7 @@ public struct EngineConfiguration: Sendable {
     /// The longest time between checkpoints while rows change.
     public var checkpointInterval: Swift.Duration = .seconds(2)
     /// How long raw events stay in the log (ms).
-    public var retainEvents: Int64 = 7 * Duration.day
+    public var retainEvents: Int64 = 7 * Milliseconds.day
     /// The server clock in epoch ms; tests replace it.
     public var clock: @Sendable () -> Int64 = { systemTimeMilliseconds() }
 

@@ -4,9 +4,9 @@ import CremaAggregation
 enum SpecDuration {
     /// Milliseconds per unit.
     private static let units: [Character: Int64] = [
-        "s": CremaAggregation.Duration.second, "m": CremaAggregation.Duration.minute,
-        "h": CremaAggregation.Duration.hour, "d": CremaAggregation.Duration.day,
-        "w": CremaAggregation.Duration.week,
+        "s": CremaAggregation.Milliseconds.second, "m": CremaAggregation.Milliseconds.minute,
+        "h": CremaAggregation.Milliseconds.hour, "d": CremaAggregation.Milliseconds.day,
+        "w": CremaAggregation.Milliseconds.week,
     ]
 
     /// The duration `text` in milliseconds, or an error at `node` saying what is wrong.
@@ -46,9 +46,9 @@ extension SpecDuration {
     /// `ms` in the largest unit that divides it (`1h`, `90m`, `1500ms` is not expressible and
     /// falls back to seconds or milliseconds).
     static func format(_ milliseconds: Int64) -> String {
-        for (suffix, unit) in [("w", CremaAggregation.Duration.week), ("d", CremaAggregation.Duration.day),
-                               ("h", CremaAggregation.Duration.hour), ("m", CremaAggregation.Duration.minute),
-                               ("s", CremaAggregation.Duration.second)]
+        for (suffix, unit) in [("w", CremaAggregation.Milliseconds.week), ("d", CremaAggregation.Milliseconds.day),
+                               ("h", CremaAggregation.Milliseconds.hour), ("m", CremaAggregation.Milliseconds.minute),
+                               ("s", CremaAggregation.Milliseconds.second)]
         where milliseconds % unit == 0 {
             return "\(milliseconds / unit)\(suffix)"
         }

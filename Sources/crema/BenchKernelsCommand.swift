@@ -53,13 +53,13 @@ struct BenchKernelsCommand: ParsableCommand {
         Case(label: "approx_quantile", operation: .approxQuantile(quantiles: [0.5, 0.99]), inputs: [score], isWindowed: true),
         Case(label: "last_n 50 distinct", operation: .lastN(n: 50, distinct: true), inputs: [user], isWindowed: false),
         Case(label: "sequence 20", operation: .sequence(n: 20), inputs: [user, country, watch], isWindowed: false),
-        Case(label: "decayed_count", operation: .decayedCount(halfLife: Duration.hour), inputs: [], isWindowed: false),
-        Case(label: "decayed_sum", operation: .decayedSum(halfLife: Duration.hour), inputs: [score], isWindowed: false),
+        Case(label: "decayed_count", operation: .decayedCount(halfLife: Milliseconds.hour), inputs: [], isWindowed: false),
+        Case(label: "decayed_sum", operation: .decayedSum(halfLife: Milliseconds.hour), inputs: [score], isWindowed: false),
     ]
 
     /// Runs every case and prints the table.
     func run() throws {
-        let window = Window(length: 7 * Duration.day, name: "7d")
+        let window = Window(length: 7 * Milliseconds.day, name: "7d")
         let now: Int64 = 1_763_900_000_000
         let events = Self.makeEvents(count: 4_096)
         print("op                  | ns/add | ns/read 7d")
@@ -71,7 +71,7 @@ struct BenchKernelsCommand: ParsableCommand {
             let state = aggregator.makeState()
             var arrival: UInt64 = 0
             for tile in 0..<169 {
-                let time = now - Int64(tile) * Duration.hour
+                let time = now - Int64(tile) * Milliseconds.hour
                 for event in events.prefix(20) {
                     arrival += 1
                     _ = aggregator.add(event, time: time, arrival: arrival, now: now, to: state)

@@ -6,7 +6,7 @@ import Testing
     /// Tile 5,879,666 of a 5-minute hop starts at 1,763,899,800,000 ms.
     static let tile: Int64 = 5_879_666
     /// Five minutes.
-    static let fiveMinutes = 5 * Duration.minute
+    static let fiveMinutes = 5 * Milliseconds.minute
 
     /// Decodes `bytes` with `aggregator`.
     private func decode(_ bytes: [UInt8], with aggregator: any Aggregator) throws -> AggregateState {
@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func versionOneCountTilesDecode() throws {
-        let aggregator = try makeAggregator(operation: .count, inputs: [], windows: [Window(length: Duration.hour, name: "1h")])
+        let aggregator = try makeAggregator(operation: .count, inputs: [], windows: [Window(length: Milliseconds.hour, name: "1h")])
         let version1: [UInt8] = [
             0x01, 0x01, 0x02,
             0x72, 0xB7, 0x59, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03,
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func versionOneFloatSumWithTwoHopsDecodes() throws {
-        let windows = [Window(length: Duration.hour, name: "1h"), Window(length: Duration.day, name: "1d")]
+        let windows = [Window(length: Milliseconds.hour, name: "1h"), Window(length: Milliseconds.day, name: "1d")]
         let aggregator = try makeAggregator(operation: .sum, inputs: [TestEvents.float], windows: windows)
         let twoAndAHalf: [UInt8] = [0, 0, 0, 0, 0, 0, 0x04, 0x40]
         let version1: [UInt8] = [0x01, 0x02]
@@ -39,7 +39,7 @@ import Testing
         let at = Self.tile * Self.fiveMinutes + 1
         #expect(aggregator.result(of: state, feature: 0, at: at) == .float(2.5))
         #expect(aggregator.result(of: state, feature: 1, at: at) == .float(2.5))
-        #expect(aggregator.result(of: state, feature: 1, at: at + 2 * Duration.day) == .float(0))
+        #expect(aggregator.result(of: state, feature: 1, at: at + 2 * Milliseconds.day) == .float(0))
     }
 
     @Test func versionOneLifetimeLastNDecodes() throws {
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func rejectsUnknownVersionsTruncationAndTrailingBytes() throws {
-        let aggregator = try makeAggregator(operation: .count, inputs: [], windows: [Window(length: Duration.hour, name: "1h")])
+        let aggregator = try makeAggregator(operation: .count, inputs: [], windows: [Window(length: Milliseconds.hour, name: "1h")])
         let valid: [UInt8] = [0x02, 0x01, 0x02, 0xE4, 0xDD, 0xCD, 0x05, 0x03, 0x02, 0x05]
         #expect(throws: AggregationError.self) { try decode([0x03] + valid.dropFirst(), with: aggregator) }
         #expect(throws: AggregationError.self) { try decode(Array(valid.dropLast()), with: aggregator) }

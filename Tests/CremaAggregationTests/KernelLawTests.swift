@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func decayed() throws {
-        let hour = Duration.hour
+        let hour = Milliseconds.hour
         try KernelLaws(kernel: DecayedKernel(halfLife: hour, field: nil, weighsByValue: false), isCommutative: true, tolerance: 1e-9)
             .check(seed: 26)
         try KernelLaws(kernel: DecayedKernel(halfLife: hour, field: 0, weighsByValue: true), isCommutative: true, tolerance: 1e-9)

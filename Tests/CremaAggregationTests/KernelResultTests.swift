@@ -21,7 +21,7 @@ import Testing
 
     @Test func emptyValues() throws {
         let e = TestEvents.self
-        let window = [Window(length: Duration.hour, name: "1h")]
+        let window = [Window(length: Milliseconds.hour, name: "1h")]
         let cases: [(Operation, [AggregateInput], FeatureValue)] = [
             (.count, [], .int(0)), (.sum, [e.int], .int(0)), (.sum, [e.float], .float(0)),
             (.min, [e.string], .null), (.max, [e.bool], .null), (.first, [e.int], .null), (.last, [e.vector], .null),
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func decayedWeights() throws {
-        let hour = Duration.hour
+        let hour = Milliseconds.hour
         let aggregator = try makeAggregator(operation: .decayedCount(halfLife: hour), inputs: [], windows: [])
         let state = aggregator.makeState()
         _ = aggregator.add(event(), time: 10 * hour, arrival: 1, now: 0, to: state)
@@ -127,26 +127,26 @@ import Testing
     }
 
     @Test func outcomesAndRetention() throws {
-        let aggregator = try makeAggregator(operation: .count, inputs: [TestEvents.string], windows: [Window(length: Duration.hour, name: "1h")])
+        let aggregator = try makeAggregator(operation: .count, inputs: [TestEvents.string], windows: [Window(length: Milliseconds.hour, name: "1h")])
         let state = aggregator.makeState()
         let now: Int64 = 1_763_900_000_000
         #expect(aggregator.add(event(), time: now, arrival: 1, now: now, to: state) == .skipped)
         #expect(aggregator.add(event(nil, nil, "a"), time: now, arrival: 2, now: now, to: state) == .kept)
-        #expect(aggregator.add(event(nil, nil, "a"), time: now - 2 * Duration.hour, arrival: 3, now: now, to: state) == .late)
-        #expect(!aggregator.evict(state, now: now + Duration.hour))
-        #expect(aggregator.evict(state, now: now + 2 * Duration.hour), "nothing left once every window passed")
+        #expect(aggregator.add(event(nil, nil, "a"), time: now - 2 * Milliseconds.hour, arrival: 3, now: now, to: state) == .late)
+        #expect(!aggregator.evict(state, now: now + Milliseconds.hour))
+        #expect(aggregator.evict(state, now: now + 2 * Milliseconds.hour), "nothing left once every window passed")
         #expect(aggregator.result(of: state, feature: 0, at: now) == .int(0))
     }
 
     @Test func rejectsUnsupportedCombinations() {
         let e = TestEvents.self
-        let window = [Window(length: Duration.hour, name: "1h")]
+        let window = [Window(length: Milliseconds.hour, name: "1h")]
         let cases: [(Operation, [AggregateInput], [Window])] = [
             (.sum, [e.string], window), (.mean, [e.bool], window), (.min, [e.vector], window),
             (.lastN(n: 3, distinct: false), [e.string], window), (.decayedCount(halfLife: 1_000), [], window),
             (.topK(k: 0, capacity: 10), [e.string], window), (.count, [e.int, e.string], window),
             (.approxQuantile(quantiles: [1.5]), [e.float], window), (.sequence(n: 2), [], []),
-            (.count, [], [Window(length: Duration.hour, hop: 0, name: "1h")]),
+            (.count, [], [Window(length: Milliseconds.hour, hop: 0, name: "1h")]),
         ]
         for (operation, inputs, windows) in cases {
             #expect(throws: AggregationError.self, "\(operation.name)") {

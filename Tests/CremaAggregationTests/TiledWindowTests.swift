@@ -15,10 +15,10 @@ struct OracleCase: Sendable, CustomStringConvertible {
 
     /// Windows with default and custom hops, two sharing a hop: 1h (5m), 30m (hop 10m), 1d (1h), 7h (1h).
     static let windows = [
-        Window(length: Duration.hour, name: "1h"),
-        Window(length: 30 * Duration.minute, hop: 10 * Duration.minute, name: "30m"),
-        Window(length: Duration.day, name: "1d"),
-        Window(length: 7 * Duration.hour, name: "7h"),
+        Window(length: Milliseconds.hour, name: "1h"),
+        Window(length: 30 * Milliseconds.minute, hop: 10 * Milliseconds.minute, name: "30m"),
+        Window(length: Milliseconds.day, name: "1d"),
+        Window(length: 7 * Milliseconds.hour, name: "7h"),
     ]
 
     /// Every operation over the test schema, windowed where the spec allows and lifetime.
@@ -35,7 +35,7 @@ struct OracleCase: Sendable, CustomStringConvertible {
         let lifetimeOnly: [(Operation, [AggregateInput])] = [
             (.lastN(n: 4, distinct: false), [e.string]), (.lastN(n: 4, distinct: true), [e.string]),
             (.lastN(n: 3, distinct: false), [e.vector]), (.sequence(n: 5), [e.int, e.string, e.bool, e.vector]),
-            (.decayedCount(halfLife: Duration.hour), []), (.decayedSum(halfLife: 6 * Duration.hour), [e.int]),
+            (.decayedCount(halfLife: Milliseconds.hour), []), (.decayedSum(halfLife: 6 * Milliseconds.hour), [e.int]),
         ]
         return windowed.map { OracleCase(operation: $0.0, inputs: $0.1, isWindowed: true) }
             + (windowed + lifetimeOnly).map { OracleCase(operation: $0.0, inputs: $0.1, isWindowed: false) }
@@ -58,21 +58,21 @@ struct OracleCase: Sendable, CustomStringConvertible {
         var arrival: UInt64 = 0
         var previousTime = now
         var outcomes: [AddOutcome: Int] = [:]
-        let hops = windows.map(\.hop) + [5 * Duration.minute]
+        let hops = windows.map(\.hop) + [5 * Milliseconds.minute]
 
         for step in 1...600 {
             switch Int.random(in: 0..<100, using: &generator) {
             case 0..<70: now += Int64.random(in: 0..<120_000, using: &generator)
             case 70..<97: now += Int64.random(in: 0..<1_800_000, using: &generator)
-            default: now += Int64.random(in: 0..<(30 * Duration.hour), using: &generator)
+            default: now += Int64.random(in: 0..<(30 * Milliseconds.hour), using: &generator)
             }
             let time: Int64
             switch Int.random(in: 0..<100, using: &generator) {
             case 0..<45: time = now - Int64.random(in: 0..<600_000, using: &generator)
-            case 45..<65: time = now - Int64.random(in: 0..<(2 * Duration.day), using: &generator)
+            case 45..<65: time = now - Int64.random(in: 0..<(2 * Milliseconds.day), using: &generator)
             case 65..<82:
                 let hop = hops[Int.random(in: 0..<hops.count, using: &generator)]
-                let tile = floorDivide(now - Int64.random(in: 0..<(3 * Duration.hour), using: &generator), hop)
+                let tile = floorDivide(now - Int64.random(in: 0..<(3 * Milliseconds.hour), using: &generator), hop)
                 time = tile * hop - (Bool.random(using: &generator) ? 1 : 0)
             case 82..<92: time = now + Int64.random(in: 0..<60_000, using: &generator)
             default: time = previousTime
@@ -90,9 +90,9 @@ struct OracleCase: Sendable, CustomStringConvertible {
             #expect(aggregator.evict(whole, now: now) == oracle.isEmpty(now: now), "evict at step \(step)")
             var readTimes: [Int64] = [now, now + Int64.random(in: 0..<3_600_000, using: &generator)]
             for _ in 0..<3 {
-                readTimes.append(now - Int64.random(in: 0..<(2 * Duration.day), using: &generator))
+                readTimes.append(now - Int64.random(in: 0..<(2 * Milliseconds.day), using: &generator))
                 let hop = hops[Int.random(in: 0..<hops.count, using: &generator)]
-                let edge = floorDivide(now - Int64.random(in: 0..<(25 * Duration.hour), using: &generator), hop) * hop
+                let edge = floorDivide(now - Int64.random(in: 0..<(25 * Milliseconds.hour), using: &generator), hop) * hop
                 readTimes += [edge, edge - 1]
             }
             for at in readTimes {
@@ -112,7 +112,7 @@ struct OracleCase: Sendable, CustomStringConvertible {
         var bytes: [UInt8] = []
         aggregator.encode(whole, into: &bytes)
         let decoded = try bytes.withUnsafeBytes { try aggregator.decode($0) }
-        for at in [now, now - Duration.hour, now - 20 * Duration.hour] {
+        for at in [now, now - Milliseconds.hour, now - 20 * Milliseconds.hour] {
             for feature in 0..<aggregator.featureCount {
                 let expected = aggregator.result(of: whole, feature: feature, at: at)
                 #expect(aggregator.result(of: decoded, feature: feature, at: at) == expected, "decoded state reads the same")

@@ -28,9 +28,15 @@ final class EngineHarness {
 
     /// How long the engine keeps raw events (ms).
     let retainEvents: Int64
+    /// The longest wall-clock time between checkpoints.
+    let checkpointInterval: Duration
 
-    init(spec yaml: String, now: Int64 = 1_763_900_000_000, retainEvents: Int64 = 7 * 86_400_000) throws {
+    init(
+        spec yaml: String, now: Int64 = 1_763_900_000_000, retainEvents: Int64 = 7 * 86_400_000,
+        checkpointInterval: Duration = .seconds(2)
+    ) throws {
         self.retainEvents = retainEvents
+        self.checkpointInterval = checkpointInterval
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         clock = TestClock(now)
@@ -55,6 +61,7 @@ final class EngineHarness {
         let clock = clock
         configuration.clock = { clock.now }
         configuration.retainEvents = retainEvents
+        configuration.checkpointInterval = checkpointInterval
         engine = try Engine(spec: spec, database: database, configuration: configuration)
     }
 

@@ -21,10 +21,10 @@ import Testing
         let operations = Set(spec.groups.flatMap(\.aggregates).map(\.operation.name))
         #expect(operations.count == 16)
         let likes = try #require(spec.feature(named: "video_engagement.likes_1h"))
-        #expect(likes.aggregate.windows.map(\.hop) == [30 * CremaAggregation.Duration.minute, 30 * CremaAggregation.Duration.minute])
+        #expect(likes.aggregate.windows.map(\.hop) == [30 * CremaAggregation.Milliseconds.minute, 30 * CremaAggregation.Milliseconds.minute])
         let embedding = try #require(spec.feature(named: "video_stats.embedding"))
         #expect(embedding.aggregate.fieldTypes == [.vector(dimension: 8)])
-        #expect(spec.group(named: "video_stats")?.ttl == 30 * CremaAggregation.Duration.day)
+        #expect(spec.group(named: "video_stats")?.ttl == 30 * CremaAggregation.Milliseconds.day)
     }
 }
 

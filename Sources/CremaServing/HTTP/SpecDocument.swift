@@ -120,7 +120,7 @@ enum SpecDocument {
     /// or in ms when none does.
     static func durationText(_ milliseconds: Int64) -> String {
         let units: [(Int64, String)] = [
-            (Duration.week, "w"), (Duration.day, "d"), (Duration.hour, "h"), (Duration.minute, "m"), (Duration.second, "s"),
+            (Milliseconds.week, "w"), (Milliseconds.day, "d"), (Milliseconds.hour, "h"), (Milliseconds.minute, "m"), (Milliseconds.second, "s"),
         ]
         for (unit, suffix) in units where milliseconds >= unit && milliseconds % unit == 0 {
             return "\(milliseconds / unit)\(suffix)"
