@@ -35,12 +35,6 @@ public final class IngestServer: Service, Sendable {
         }
     }
 
-    private enum BindState {
-        case pending([CheckedContinuation<IngestAddress, any Error>])
-        case bound(IngestAddress)
-        case failed(IngestError)
-    }
-
     private let configuration: Configuration
     private let decoder: EventDecoder
     private let sink: any IngestSink
@@ -48,7 +42,7 @@ public final class IngestServer: Service, Sendable {
     private let logger: Logger
     private let counters = IngestCounters()
     private let connections = ConnectionRegistry()
-    private let bindState = Mutex(BindState.pending([]))
+    private let binding = ListenerBinding<IngestAddress>()
 
     /// Creates a server; it listens once `run()` is called.
     public init(
@@ -69,17 +63,7 @@ public final class IngestServer: Service, Sendable {
     /// once `run()` has bound it.
     /// - Throws: `IngestError` when binding failed.
     public func boundAddress() async throws -> IngestAddress {
-        try await withCheckedThrowingContinuation { continuation in
-            bindState.withLock { state in
-                switch state {
-                case .pending(var waiters):
-                    waiters.append(continuation)
-                    state = .pending(waiters)
-                case .bound(let address): continuation.resume(returning: address)
-                case .failed(let error): continuation.resume(throwing: error)
-                }
-            }
-        }
+        try await binding.value()
     }
 
     /// Listens and serves until graceful shutdown or cancellation, then drains the connections.
@@ -89,11 +73,11 @@ public final class IngestServer: Service, Sendable {
             channel = try await bind()
         } catch {
             let failure = IngestError(code: .connectionFailed, message: "cannot listen on \(configuration.address): \(error)")
-            settleBind(.failed(failure))
+            binding.settle(.failure(failure))
             throw failure
         }
         let address = boundAddress(of: channel)
-        settleBind(.bound(address))
+        binding.settle(.success(address))
         logger.debug("ingest listening", metadata: ["address": "\(address)"])
 
         await withGracefulShutdownHandler {
@@ -109,21 +93,6 @@ public final class IngestServer: Service, Sendable {
         await connections.waitUntilEmpty()
         if case .unix(let path) = configuration.address { unlink(path) }
         logger.debug("ingest stopped")
-    }
-
-    private func settleBind(_ newState: BindState) {
-        let waiters = bindState.withLock { state -> [CheckedContinuation<IngestAddress, any Error>] in
-            guard case .pending(let waiters) = state else { return [] }
-            state = newState
-            return waiters
-        }
-        for waiter in waiters {
-            switch newState {
-            case .bound(let address): waiter.resume(returning: address)
-            case .failed(let error): waiter.resume(throwing: error)
-            case .pending: break
-            }
-        }
     }
 
     private func bind() async throws -> any Channel {

@@ -1,3 +1,4 @@
+import CremaIngest
 import CremaEngine
 import Logging
 import NIOCore
@@ -31,18 +32,12 @@ public final class HTTPServer: Service, Sendable {
         }
     }
 
-    private enum BindState {
-        case pending([CheckedContinuation<Int, any Error>])
-        case bound(Int)
-        case failed(HTTPServerError)
-    }
-
     private let configuration: Configuration
     private let api: HTTPAPI
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let connections = HTTPConnectionRegistry()
-    private let bindState = Mutex(BindState.pending([]))
+    private let binding = ListenerBinding<Int>()
 
     /// Creates a server; it listens once `run()` is called.
     /// - Parameters:
@@ -64,17 +59,7 @@ public final class HTTPServer: Service, Sendable {
     /// `run()` has bound it.
     /// - Throws: `HTTPServerError` when binding failed.
     public func boundPort() async throws -> Int {
-        try await withCheckedThrowingContinuation { continuation in
-            bindState.withLock { state in
-                switch state {
-                case .pending(var waiters):
-                    waiters.append(continuation)
-                    state = .pending(waiters)
-                case .bound(let port): continuation.resume(returning: port)
-                case .failed(let error): continuation.resume(throwing: error)
-                }
-            }
-        }
+        try await binding.value()
     }
 
     /// Listens and serves until graceful shutdown or cancellation, then closes the connections.
@@ -85,11 +70,11 @@ public final class HTTPServer: Service, Sendable {
             channel = try await bind()
         } catch {
             let failure = HTTPServerError(message: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
-            settleBind(.failed(failure))
+            binding.settle(.failure(failure))
             throw failure
         }
         let port = channel.localAddress?.port ?? configuration.port
-        settleBind(.bound(port))
+        binding.settle(.success(port))
         logger.debug("http listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
 
         await withGracefulShutdownHandler {
@@ -124,21 +109,6 @@ public final class HTTPServer: Service, Sendable {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
-    }
-
-    private func settleBind(_ newState: BindState) {
-        let waiters = bindState.withLock { state -> [CheckedContinuation<Int, any Error>] in
-            guard case .pending(let waiters) = state else { return [] }
-            state = newState
-            return waiters
-        }
-        for waiter in waiters {
-            switch newState {
-            case .bound(let port): waiter.resume(returning: port)
-            case .failed(let error): waiter.resume(throwing: error)
-            case .pending: break
-            }
-        }
     }
 
     /// Stops accepting and asks every connection to close once its response in progress is written.
