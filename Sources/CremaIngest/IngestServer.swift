@@ -80,16 +80,7 @@ public final class IngestServer: Service, Sendable {
         binding.settle(.success(address))
         logger.debug("ingest listening", metadata: ["address": "\(address)"])
 
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                try? await channel.closeFuture.get()
-            } onCancel: {
-                self.beginShutdown(channel)
-            }
-        } onGracefulShutdown: {
-            self.beginShutdown(channel)
-        }
-        beginShutdown(channel)
+        await serveUntilShutdown(channel) { self.beginShutdown(channel) }
         await connections.waitUntilEmpty()
         if case .unix(let path) = configuration.address { unlink(path) }
         logger.debug("ingest stopped")

@@ -77,16 +77,7 @@ public final class HTTPServer: Service, Sendable {
         binding.settle(.success(port))
         logger.debug("http listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
 
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                try? await channel.closeFuture.get()
-            } onCancel: {
-                self.beginShutdown(channel)
-            }
-        } onGracefulShutdown: {
-            self.beginShutdown(channel)
-        }
-        beginShutdown(channel)
+        await serveUntilShutdown(channel) { self.beginShutdown(channel) }
         await connections.waitUntilEmpty()
         logger.debug("http stopped")
     }

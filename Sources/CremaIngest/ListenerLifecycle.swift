@@ -1,3 +1,5 @@
+import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A server's bound address (or the failure to bind), awaited by callers before `run()` has
@@ -40,4 +42,20 @@ package final class ListenerBinding<Value: Sendable>: Sendable {
         }
         waiters.forEach { $0.resume(with: result) }
     }
+}
+
+/// Waits until `channel` (a listening socket) closes, calling `beginShutdown` when the task is
+/// cancelled or the service group shuts down gracefully, and once more when it returns (it
+/// must tolerate repeated calls).
+package func serveUntilShutdown(_ channel: any Channel, beginShutdown: @escaping @Sendable () -> Void) async {
+    await withGracefulShutdownHandler {
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            beginShutdown()
+        }
+    } onGracefulShutdown: {
+        beginShutdown()
+    }
+    beginShutdown()
 }
