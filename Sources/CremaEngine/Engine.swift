@@ -100,6 +100,9 @@ public final class Engine: IngestSink, @unchecked Sendable {
         settledLock.withLock { counters }
     }
 
+    /// The server clock now, in epoch ms.
+    public var now: Int64 { configuration.clock() }
+
     /// The number of rows held in memory, over all groups.
     public var rowsInMemory: Int {
         stateLock.withLock { tables.reduce(0) { $0 + $1.rows.count } }

@@ -70,7 +70,8 @@ public struct FeatureService: Sendable {
         guard request.ids.count <= Self.maximumIDs else {
             throw EngineError(.badRequest, "too many ids: \(request.ids.count); at most \(Self.maximumIDs) per request")
         }
-        let time = request.at
+        // One read time for the candidates and the broadcast entity.
+        let time = request.at ?? engine.now
         let references = try engine.resolve(features: request.features, of: request.entity)
         let columns = try engine.read(ids: request.ids, features: references, at: time)
         var broadcast: [(name: String, value: FeatureValue)] = []
