@@ -27,14 +27,16 @@ final class Row {
     /// Decodes a stored row; aggregates missing from it (new since it was written) start empty.
     convenience init(decoding bytes: [UInt8], of group: GroupPlan) throws(EngineError) {
         let decoded = bytes.withUnsafeBytes { buffer in
-            Result { () throws(EngineError) in try Row(decoding: buffer, of: group) }
+            Result { () throws(EngineError) in try Row.decode(buffer, of: group) }
         }
-        let row = try decoded.get()
-        self.init(states: row.states, newestEventTime: row.newestEventTime)
+        let (states, newestEventTime) = try decoded.get()
+        self.init(states: states, newestEventTime: newestEventTime)
     }
 
-    /// Decodes a stored row from its bytes.
-    convenience init(decoding bytes: UnsafeRawBufferPointer, of group: GroupPlan) throws(EngineError) {
+    /// The aggregate states and newest event time stored in `bytes`.
+    private static func decode(
+        _ bytes: UnsafeRawBufferPointer, of group: GroupPlan
+    ) throws(EngineError) -> ([AggregateState], Int64) {
         let view: RowView
         do {
             view = try RowView(bytes: bytes)
@@ -54,7 +56,7 @@ final class Row {
                 states.append(aggregator.makeState())
             }
         }
-        self.init(states: states, newestEventTime: view.newestEventTime)
+        return (states, view.newestEventTime)
     }
 
     /// The row's stored form: one section per aggregate, written into one buffer.
