@@ -1,5 +1,5 @@
 /// What a read returns for one feature of one entity (DESIGN.md, "Values a read returns").
-public indirect enum FeatureValue: Sendable, Equatable {
+public enum FeatureValue: Sendable, Equatable {
     /// Absent: no row, or an empty window of an op whose empty value is null.
     case null
     /// An integer (count, int sum, approx_distinct, int min/max/first/last).

@@ -173,7 +173,7 @@ extension Engine {
                 }
             }
             report(eventIndex, use)
-            row.cache = nil
+            table.cache.invalidate(slot: Int(row.slot))
             row.newestEventTime = max(row.newestEventTime, item.time)
             table.markDirty(row, key: key)
         }

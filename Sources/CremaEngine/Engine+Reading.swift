@@ -42,56 +42,117 @@ extension Engine {
         ids: [[EntityKeyPart]], features: [FeatureReference], at time: Int64? = nil
     ) throws(EngineError) -> [[FeatureValue]] {
         let time = time ?? configuration.clock()
-        var columns = [[FeatureValue]](repeating: [FeatureValue](repeating: .null, count: ids.count), count: features.count)
-        let groups = Set(features.map(\.group)).sorted()
-        for groupIndex in groups {
-            let group = plan.groups[groupIndex]
+        // Column-major: the values of feature c are at c * ids.count ..< (c + 1) * ids.count.
+        let output = UnsafeMutableBufferPointer<FeatureValue>.allocate(capacity: ids.count * features.count)
+        output.initialize(repeating: .null)
+        defer {
+            _ = output.deinitialize()
+            output.deallocate()
+        }
+        for groupIndex in Set(features.map(\.group)).sorted() {
             let wanted = features.indices.filter { features[$0].group == groupIndex }
-            let keys = try ids.map { id throws(EngineError) in try entityKey(id, for: group) }
-            var absent: [Int] = []
-            stateLock.withLock {
-                for (position, key) in keys.enumerated() {
-                    guard let row = tables[groupIndex].rows[key] else {
-                        absent.append(position)
-                        continue
-                    }
-                    for column in wanted {
-                        let reference = features[column]
-                        columns[column][position] = group.result(
-                            of: row, aggregate: reference.aggregate, feature: reference.feature, at: time
-                        )
-                    }
-                }
+            let keys = try keyBatch(ids, for: plan.groups[groupIndex])
+            let absent = stateLock.withLock {
+                readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
             }
             guard !absent.isEmpty else { continue }
-            let stored: [[UInt8]?]
-            do {
-                stored = try database.batchedMultiGet(
-                    absent.map { RowKey.make(groupID: group.definition.id, entityKey: keys[$0]) }, in: .rows
-                )
-            } catch {
-                throw EngineError(.storage, "reading rows of \(group.definition.name): \(error)")
-            }
-            for (position, value) in zip(absent, stored) {
-                guard let value else { continue }
-                let row = try Row(decoding: value, of: group)
-                for column in wanted {
-                    let reference = features[column]
-                    columns[column][position] = group.aggregators[reference.aggregate].result(
-                        of: row.states[reference.aggregate], feature: reference.feature, at: time
-                    )
-                }
-            }
+            try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
         }
-        return columns
+        return features.indices.map { column in
+            Array(output[(column * ids.count)..<((column + 1) * ids.count)])
+        }
     }
 
-    /// The stored entity key of `id` in `group`, converting int keys given as strings and back.
-    private func entityKey(_ id: [EntityKeyPart], for group: GroupPlan) throws(EngineError) -> [UInt8] {
+    /// Fills the `wanted` features of the keys whose rows are in memory, in phases: look every
+    /// key up, copy each feature's cached values (`ResultCache`), then compute the values the
+    /// cache lacks from the rows' states and cache them. The caller holds the state lock.
+    ///
+    /// - Returns: the positions of the keys with no row in memory.
+    private func readInMemory(
+        _ keys: KeyBatch, of groupIndex: Int, features: [FeatureReference], wanted: [Int], at time: Int64,
+        into output: UnsafeMutableBufferPointer<FeatureValue>
+    ) -> [Int] {
+        let group = plan.groups[groupIndex]
+        let table = tables[groupIndex]
+        let slots = table.rows.slots(of: keys)
+        let rows = table.rows.rows
+        guard !rows.isEmpty else { return Array(slots.indices) }
+        table.cache.reserve(slot: rows.count - 1)
+        var missing: [(position: Int, column: Int)] = []
+        table.cache.withValues(at: time) { cache in
+            slots.withUnsafeBufferPointer { slots in
+                for column in wanted {
+                    let reference = features[column]
+                    let columnOutput = UnsafeMutableBufferPointer(rebasing: output[(column * keys.count)..<((column + 1) * keys.count)])
+                    cache.gather(feature: group.featureBase[reference.aggregate] + reference.feature, slots: slots, into: columnOutput) {
+                        missing.append(($0, column))
+                    }
+                }
+            }
+            for (position, column) in missing {
+                let reference = features[column]
+                let slot = Int(slots[position])
+                let value = group.aggregators[reference.aggregate].result(
+                    of: rows[slot].states[reference.aggregate], feature: reference.feature, at: time
+                )
+                cache.store(value, slot: slot, feature: group.featureBase[reference.aggregate] + reference.feature)
+                output[column * keys.count + position] = value
+            }
+        }
+        return slots.indices.filter { slots[$0] < 0 }
+    }
+
+    /// Reads the rows at `positions` of `keys` from RocksDB (one batched multi-get), decoding
+    /// only the sections of the aggregates asked for, and fills their values in `columns`.
+    private func readStored(
+        _ positions: [Int], keys: KeyBatch, of groupIndex: Int, features: [FeatureReference], wanted: [Int],
+        at time: Int64, into output: UnsafeMutableBufferPointer<FeatureValue>
+    ) throws(EngineError) {
+        let group = plan.groups[groupIndex]
+        let stored: [[UInt8]?]
+        do {
+            stored = try database.batchedMultiGet(
+                positions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
+            )
+        } catch {
+            throw EngineError(.storage, "reading rows of \(group.definition.name): \(error)")
+        }
+        let aggregates = Array(Set(wanted.map { features[$0].aggregate })).sorted()
+        let stateOfAggregate = Dictionary(uniqueKeysWithValues: aggregates.enumerated().map { ($1, $0) })
+        for (position, value) in zip(positions, stored) {
+            guard let value else { continue }
+            let states = try Row.decode(value, of: group, aggregates: aggregates).states
+            for column in wanted {
+                let reference = features[column]
+                output[column * keys.count + position] = group.aggregators[reference.aggregate].result(
+                    of: states[stateOfAggregate[reference.aggregate]!], feature: reference.feature, at: time
+                )
+            }
+        }
+    }
+
+    /// The stored entity keys of `ids` in `group`, with their hashes.
+    private func keyBatch(_ ids: [[EntityKeyPart]], for group: GroupPlan) throws(EngineError) -> KeyBatch {
+        var batch = KeyBatch(reservingCapacity: ids.count, bytesPerKey: 16)
+        for id in ids {
+            batch.append(try keyParts(id, for: group))
+        }
+        return batch
+    }
+
+    /// The key parts of `id` in `group`, converting int keys given as strings and back.
+    private func keyParts(_ id: [EntityKeyPart], for group: GroupPlan) throws(EngineError) -> [EntityKeyPart] {
         let fields = group.keyFields
         guard id.count == fields.count else {
             throw EngineError(.badRequest, "entity \"\(group.definition.entity)\" has a key of \(fields.count) part\(fields.count == 1 ? "" : "s"), got \(id.count)")
         }
+        let isStored = zip(id, fields).allSatisfy { part, field in
+            switch (field.type, part) {
+            case (.int, .int), (.string, .string): true
+            default: false
+            }
+        }
+        if isStored { return id }
         var parts: [EntityKeyPart] = []
         for (part, field) in zip(id, fields) {
             switch (field.type, part) {
@@ -108,6 +169,6 @@ extension Engine {
                 throw EngineError(.badRequest, "key \(field.name) of entity \"\(group.definition.entity)\" has type \(field.type)")
             }
         }
-        return EntityKeyCodec.encode(parts)
+        return parts
     }
 }

@@ -53,7 +53,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
         self.database = database
         self.configuration = configuration
         self.logger = logger
-        tables = plan.groups.map { _ in GroupTable() }
+        tables = plan.groups.map { GroupTable(freshness: $0.freshness) }
         do {
             settledSequences = try MetaStore.producerSequences(in: database)
             nextArrival = try MetaStore.nextArrival(in: database)

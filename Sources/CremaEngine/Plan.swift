@@ -82,18 +82,6 @@ struct GroupPlan: Sendable {
         sortedAggregateIDs = aggregateIndicesByID.map { group.aggregates[$0].id }
     }
 
-    /// The value of a feature of `row` read at `time`, from the row's cache when it holds.
-    /// The caller holds the engine's state lock.
-    func result(of row: Row, aggregate: Int, feature: Int, at time: Int64) -> FeatureValue {
-        let index = featureBase[aggregate] + feature
-        let cache = row.cache ?? ResultCache(count: freshness.count)
-        row.cache = cache
-        if let value = cache.value(index, at: time) { return value }
-        let value = aggregators[aggregate].result(of: row.states[aggregate], feature: feature, at: time)
-        cache.store(value, index, at: time, freshness: freshness[index])
-        return value
-    }
-
     /// The entity key of an event for this group, or nil when a key field is null.
     func entityKey(of fields: [FieldValue]) -> [UInt8]? {
         var parts: [EntityKeyPart] = []

@@ -11,8 +11,8 @@ final class Row {
     var newestEventTime: Int64
     /// Whether the row changed since the last checkpoint.
     var isDirty = false
-    /// Finalized feature values of reads since the row last changed.
-    var cache: ResultCache?
+    /// The row's slot in its group's `RowIndex` (and `ResultCache`); -1 until inserted.
+    var slot: Int32 = -1
 
     init(states: [AggregateState], newestEventTime: Int64) {
         self.states = states
@@ -26,17 +26,24 @@ final class Row {
 
     /// Decodes a stored row; aggregates missing from it (new since it was written) start empty.
     convenience init(decoding bytes: [UInt8], of group: GroupPlan) throws(EngineError) {
-        let decoded = bytes.withUnsafeBytes { buffer in
-            Result { () throws(EngineError) in try Row.decode(buffer, of: group) }
-        }
-        let (states, newestEventTime) = try decoded.get()
+        let (states, newestEventTime) = try Row.decode(bytes, of: group, aggregates: Array(group.aggregators.indices))
         self.init(states: states, newestEventTime: newestEventTime)
     }
 
-    /// The aggregate states and newest event time stored in `bytes`.
+    /// The states of `aggregates` (indices into the group's) stored in `bytes`, in that order,
+    /// and the row's newest event time; only their sections are decoded.
+    static func decode(
+        _ bytes: [UInt8], of group: GroupPlan, aggregates: [Int]
+    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64) {
+        let decoded = bytes.withUnsafeBytes { buffer in
+            Result { () throws(EngineError) in try decode(buffer, of: group, aggregates: aggregates) }
+        }
+        return try decoded.get()
+    }
+
     private static func decode(
-        _ bytes: UnsafeRawBufferPointer, of group: GroupPlan
-    ) throws(EngineError) -> ([AggregateState], Int64) {
+        _ bytes: UnsafeRawBufferPointer, of group: GroupPlan, aggregates: [Int]
+    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64) {
         let view: RowView
         do {
             view = try RowView(bytes: bytes)
@@ -44,8 +51,10 @@ final class Row {
             throw EngineError(.corruption, "row of group \(group.definition.name): \(error)")
         }
         var states: [AggregateState] = []
-        states.reserveCapacity(group.aggregators.count)
-        for (aggregator, aggregate) in zip(group.aggregators, group.definition.aggregates) {
+        states.reserveCapacity(aggregates.count)
+        for index in aggregates {
+            let aggregator = group.aggregators[index]
+            let aggregate = group.definition.aggregates[index]
             if let section = view.section(for: aggregate.id) {
                 do {
                     states.append(try aggregator.decode(section))
@@ -72,9 +81,16 @@ final class Row {
 /// lock; readers read it under the same lock.
 final class GroupTable {
     /// Rows by entity key.
-    var rows: [[UInt8]: Row] = [:]
+    let rows = RowIndex()
+    /// Finalized values of the rows' features, by slot.
+    let cache: ResultCache
     /// The rows changed since the last checkpoint, each once.
     var dirty: [(key: [UInt8], row: Row)] = []
+
+    /// An empty table of a group whose features hold as `freshness` says.
+    init(freshness: [FeatureFreshness]) {
+        cache = ResultCache(freshness: freshness)
+    }
 
     /// Records that `row` changed (once until the next checkpoint).
     func markDirty(_ row: Row, key: [UInt8]) {

@@ -24,6 +24,14 @@ public enum EntityKeyCodec {
             case .string(let string): count + 11 + string.utf8.count
             }
         })
+        append(parts, to: &bytes)
+        return bytes
+    }
+
+    /// Appends the encoding of the parts of an entity key to `bytes`.
+    ///
+    /// - Complexity: O(n) in the total size of the parts.
+    public static func append(_ parts: [EntityKeyPart], to bytes: inout [UInt8]) {
         for part in parts {
             switch part {
             case .int(let value):
@@ -34,7 +42,6 @@ public enum EntityKeyCodec {
                 bytes.appendLengthPrefixed(string.utf8)
             }
         }
-        return bytes
     }
 
     /// Decodes bytes made by `encode`.

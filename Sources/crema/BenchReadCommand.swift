@@ -4,11 +4,14 @@ import CremaServing
 import CremaSpec
 import CremaStorage
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Logging
 
 /// `crema bench read`: latency of one ranker request — `ids` candidates × windowed features plus
-/// a broadcast user — measured in the engine (server-side) and over HTTP (client-side), with rows
-/// in memory (hot) and after a restart, from RocksDB (cold).
+/// a broadcast user — measured in the engine (server-side) and over HTTP and gRPC (client-side,
+/// a client in this process on 127.0.0.1), with rows in memory (hot) and after a restart, from
+/// RocksDB (cold).
 struct BenchReadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "read",
@@ -57,6 +60,7 @@ struct BenchReadCommand: AsyncParsableCommand {
         print("|---|---|---|---|")
         try await measure("hot, server-side (FeatureService.get)", engine: engine!, overHTTP: false)
         try await measure("hot, client-side (HTTP POST /v1/features)", engine: engine!, overHTTP: true)
+        try await measureGRPC("hot, client-side (gRPC crema.v1.Features/Get)", engine: engine!)
         engine!.shutdown()
         engine = nil
         database!.close()
@@ -127,9 +131,66 @@ struct BenchReadCommand: AsyncParsableCommand {
                 if round >= 3 { samples.append(milliseconds(elapsed)) }
             }
         }
-        samples.sort()
+        report(scenario, samples)
+    }
+
+    /// Times `requests` gRPC calls from a client in this process, response decoding included.
+    private func measureGRPC(_ scenario: String, engine: Engine) async throws {
+        var random = SplitMix64(seed: 11)
+        var samples: [Double] = []
+        let server = GRPCFeatureServer(configuration: .init(host: "127.0.0.1", port: 0), engine: engine)
+        let running = Task { try await server.run() }
+        defer { running.cancel() }
+        let transport = try HTTP2ClientTransport.Posix.http2NIOPosix(
+            target: .ipv4(address: "127.0.0.1", port: try await server.boundPort()), transportSecurity: .plaintext
+        )
+        try await withGRPCClient(transport: transport) { client in
+            let features = Crema_V1_Features.Client(wrapping: client)
+            var options = CallOptions.defaults
+            options.maxResponseMessageBytes = 256 << 20
+            for round in 0..<(requests + 3) {
+                let message = grpcRequest(request(&random))
+                let start = ContinuousClock.now
+                let response = try await features.get(message, options: options)
+                let elapsed = ContinuousClock.now - start
+                guard response.columns.count == self.features.count else {
+                    throw BenchmarkError("gRPC answered \(response.columns.count) columns")
+                }
+                if round >= 3 { samples.append(milliseconds(elapsed)) }
+            }
+        }
+        report(scenario, samples)
+    }
+
+    /// Prints one table row: p50, p99 and mean of `samples` (ms).
+    private func report(_ scenario: String, _ samples: [Double]) {
+        let samples = samples.sorted()
         let mean = samples.reduce(0, +) / Double(samples.count)
         print("| \(scenario) | \(format(samples[samples.count / 2])) | \(format(samples[min(samples.count - 1, Int(Double(samples.count) * 0.99))])) | \(format(mean)) |")
+    }
+
+    /// The gRPC message of `request` (single-part ids, as this benchmark makes them).
+    private func grpcRequest(_ request: FeatureRequest) -> Crema_V1_GetRequest {
+        func id(_ parts: [EntityKeyPart]) -> Crema_V1_EntityId {
+            Crema_V1_EntityId.with { id in
+                switch parts[0] {
+                case .string(let text): id.text = text
+                case .int(let number): id.number = number
+                }
+            }
+        }
+        return Crema_V1_GetRequest.with { message in
+            message.entity = request.entity
+            message.ids = request.ids.map(id)
+            message.features = request.features
+            if let broadcast = request.broadcast {
+                message.broadcast = .with { part in
+                    part.entity = broadcast.entity
+                    part.id = id(broadcast.id)
+                    part.features = broadcast.features
+                }
+            }
+        }
     }
 
     private func json(_ request: FeatureRequest) -> [String: Any] {

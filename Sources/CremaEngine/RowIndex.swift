@@ -1,0 +1,179 @@
+/// The rows of one group by entity key: an open-addressing table on a 64-bit hash of the key
+/// bytes, laid out flat (entries, slots, key bytes in one buffer) so that a batch of lookups runs
+/// in phases whose memory misses overlap instead of one pointer chase after another.
+///
+/// Rows get a slot when inserted and keep it; rows are never removed (there is no eviction yet).
+final class RowIndex {
+    /// One table entry: the key's hash and its row's slot (`emptySlot` when unused).
+    private struct Entry {
+        var hash: UInt64
+        var slot: Int32
+    }
+
+    private static let emptySlot: Int32 = -1
+    /// Rows by slot.
+    private(set) var rows: [Row] = []
+    /// The keys of all slots, one after another.
+    private var keyBytes: [UInt8] = []
+    /// For each slot, where its key ends in `keyBytes` (it starts where the previous one ends).
+    private var keyEnds: [Int] = []
+    /// The open-addressing table; its count is a power of two, at most half full.
+    private var entries = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot), count: 1_024)
+
+    /// The number of rows.
+    var count: Int { rows.count }
+
+    /// The row of `key`. Setting a row inserts it or replaces the one of the same key.
+    ///
+    /// - Complexity: O(key length) expected.
+    subscript(key: [UInt8]) -> Row? {
+        get {
+            key.withUnsafeBytes { bytes in
+                let slot = slot(of: bytes, hash: KeyHash.hash(bytes))
+                return slot == RowIndex.emptySlot ? nil : rows[Int(slot)]
+            }
+        }
+        set {
+            guard let newValue else { preconditionFailure("rows are never removed from a RowIndex") }
+            key.withUnsafeBytes { bytes in
+                let hash = KeyHash.hash(bytes)
+                let slot = slot(of: bytes, hash: hash)
+                if slot == RowIndex.emptySlot {
+                    insert(newValue, key: bytes, hash: hash)
+                } else {
+                    newValue.slot = slot
+                    rows[Int(slot)] = newValue
+                }
+            }
+        }
+    }
+
+    /// The slot of every key of `batch`, or -1 for a key with no row, in batch order. Probes all
+    /// keys first and compares key bytes after, so that the misses of different keys overlap.
+    ///
+    /// - Complexity: O(total key length) expected.
+    func slots(of batch: KeyBatch) -> [Int32] {
+        var slots = [Int32](repeating: RowIndex.emptySlot, count: batch.count)
+        entries.withUnsafeBufferPointer { entries in
+            keyEnds.withUnsafeBufferPointer { keyEnds in
+                keyBytes.withUnsafeBytes { keyBytes in
+                    batch.withKeys { keyOf, hashes in
+                        let mask = entries.count - 1
+                        for position in 0..<hashes.count {
+                            let hash = hashes[position]
+                            var index = Int(truncatingIfNeeded: hash) & mask
+                            while true {
+                                let entry = entries[index]
+                                if entry.slot == RowIndex.emptySlot { break }
+                                if entry.hash == hash {
+                                    let slot = Int(entry.slot)
+                                    let start = slot == 0 ? 0 : keyEnds[slot - 1]
+                                    let stored = UnsafeRawBufferPointer(rebasing: keyBytes[start..<keyEnds[slot]])
+                                    if stored.elementsEqual(keyOf(position)) {
+                                        slots[position] = entry.slot
+                                        break
+                                    }
+                                }
+                                index = (index + 1) & mask
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return slots
+    }
+
+    /// The slot of `key` or `emptySlot`.
+    private func slot(of key: UnsafeRawBufferPointer, hash: UInt64) -> Int32 {
+        let mask = entries.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = entries[index]
+            if entry.slot == RowIndex.emptySlot { return RowIndex.emptySlot }
+            if entry.hash == hash, self.key(at: Int(entry.slot)).elementsEqual(key) { return entry.slot }
+            index = (index + 1) & mask
+        }
+    }
+
+    /// The key bytes of `slot`.
+    private func key(at slot: Int) -> ArraySlice<UInt8> {
+        keyBytes[(slot == 0 ? 0 : keyEnds[slot - 1])..<keyEnds[slot]]
+    }
+
+    /// Adds a row under a key that has none.
+    private func insert(_ row: Row, key: UnsafeRawBufferPointer, hash: UInt64) {
+        precondition(rows.count < Int32.max, "a group holds at most \(Int32.max) rows in memory")
+        if (rows.count + 1) * 2 > entries.count { grow() }
+        let slot = Int32(rows.count)
+        row.slot = slot
+        rows.append(row)
+        keyBytes.append(contentsOf: key)
+        keyEnds.append(keyBytes.count)
+        place(Entry(hash: hash, slot: slot), in: &entries)
+    }
+
+    /// Doubles the table and places every entry again.
+    private func grow() {
+        var larger = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot), count: entries.count * 2)
+        for entry in entries where entry.slot != RowIndex.emptySlot {
+            place(entry, in: &larger)
+        }
+        entries = larger
+    }
+
+    /// Puts `entry` in the first free place of its probe sequence.
+    private func place(_ entry: Entry, in table: inout [Entry]) {
+        let mask = table.count - 1
+        var index = Int(truncatingIfNeeded: entry.hash) & mask
+        while table[index].slot != RowIndex.emptySlot {
+            index = (index + 1) & mask
+        }
+        table[index] = entry
+    }
+}
+
+/// A 64-bit hash of entity key bytes, eight bytes at a time (keys are short: a tag and a few
+/// bytes per part), with a final avalanche so that the low bits index a table well.
+enum KeyHash {
+    /// The hash of `bytes`.
+    ///
+    /// - Complexity: O(n).
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            state = mix(state ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        if offset < bytes.count {
+            var tail: UInt64 = 0
+            for (shift, byte) in bytes[offset...].enumerated() {
+                tail |= UInt64(byte) << (shift * 8)
+            }
+            state = mix(state ^ tail)
+        }
+        return finalize(state)
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        (value &* 0xBF58_476D_1CE4_E5B9).rotatedLeft(by: 31) &* 0x94D0_49BB_1331_11EB
+    }
+
+    /// MurmurHash3's 64-bit finalizer.
+    private static func finalize(_ value: UInt64) -> UInt64 {
+        var value = value
+        value ^= value >> 33
+        value &*= 0xFF51_AFD7_ED55_8CCD
+        value ^= value >> 33
+        value &*= 0xC4CE_B9FE_1A85_EC53
+        value ^= value >> 33
+        return value
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by count: Int) -> UInt64 {
+        (self << UInt64(count)) | (self >> UInt64(64 - count))
+    }
+}
