@@ -73,28 +73,16 @@ struct BadReadRequestTests {
         }
     }
 
-    /// Cohort ids, the third of the wrong length.
-    private static let cohortsWithAShortOne = "[\"US\", \"music\"], [\"FR\", \"music\"], [\"US\"]"
-
-    @Test("HTTP: an id of the wrong shape is named by its position among many ids")
-    func httpWrongShapeNamesTheID() async throws {
+    @Test("HTTP: an id of the wrong shape is named by its position among many ids, and refused also when no feature is asked for", arguments: [
+        ("[\"cohort_stats.views_1d\"]", "ids[2]"),
+        ("[]", "2 parts"),
+    ])
+    func httpWrongShapeAmongMany(features: String, named: String) async throws {
         try await withServer { port, _ in
             try await ingestStandardEvents(port: port)
-            try await expectRefused(
-                Array("{\"entity\": \"country_category\", \"ids\": [\(Self.cohortsWithAShortOne)], \"features\": [\"cohort_stats.views_1d\"]}".utf8),
-                naming: "ids[2]", port: port
-            )
-        }
-    }
-
-    @Test("HTTP: an id of the wrong shape is a 400 also when no feature is asked for")
-    func httpWrongShapeWithoutFeatures() async throws {
-        try await withServer { port, _ in
-            try await ingestStandardEvents(port: port)
-            try await expectRefused(
-                Array("{\"entity\": \"country_category\", \"ids\": [\(Self.cohortsWithAShortOne)], \"features\": []}".utf8),
-                naming: "2 parts", port: port
-            )
+            let cohorts = "[\"US\", \"music\"], [\"FR\", \"music\"], [\"US\"]"
+            let body = "{\"entity\": \"country_category\", \"ids\": [\(cohorts)], \"features\": \(features)}"
+            try await expectRefused(Array(body.utf8), naming: named, port: port)
         }
     }
 
