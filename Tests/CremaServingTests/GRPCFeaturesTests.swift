@@ -99,34 +99,27 @@ enum GRPCFixture {
     static func withServer(
         _ body: (_ client: Crema_V1_Features.Client<HTTP2ClientTransport.Posix>, _ engine: Engine) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-grpc-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let spec = try SpecCompiler.compile(sources: [(file: "spec.yaml", text: specText)]).get()
-        let database = try Database(path: directory)
-        defer { database.close() }
-        var configuration = EngineConfiguration()
-        configuration.clock = { now }
-        let engine = try Engine(spec: spec, database: database, configuration: configuration)
-        defer { engine.shutdown() }
-        try await submit(events, to: engine)
+        try await withTestEngine(specText: specText, now: now) { engine, _ in
+            try await submit(events, to: engine)
 
-        let server = GRPCFeatureServer(configuration: GRPCFeatureServer.Configuration(host: "127.0.0.1", port: 0), engine: engine)
-        let running = Task { try await server.run() }
-        do {
-            let port = try await server.boundPort()
-            let transport = try HTTP2ClientTransport.Posix.http2NIOPosix(
-                target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext
-            )
-            try await withGRPCClient(transport: transport) { client in
-                try await body(Crema_V1_Features.Client(wrapping: client), engine)
+            let server = GRPCFeatureServer(configuration: GRPCFeatureServer.Configuration(host: "127.0.0.1", port: 0), engine: engine)
+            let running = Task { try await server.run() }
+            do {
+                let port = try await server.boundPort()
+                let transport = try HTTP2ClientTransport.Posix.http2NIOPosix(
+                    target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext
+                )
+                try await withGRPCClient(transport: transport) { client in
+                    try await body(Crema_V1_Features.Client(wrapping: client), engine)
+                }
+            } catch {
+                running.cancel()
+                _ = await running.result
+                throw error
             }
-        } catch {
             running.cancel()
             _ = await running.result
-            throw error
         }
-        running.cancel()
-        _ = await running.result
     }
 
     /// Decodes NDJSON lines with the engine's `EventDecoder` and submits them as one batch.

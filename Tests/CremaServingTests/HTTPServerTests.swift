@@ -66,28 +66,21 @@ let eventsBody = [
 
 /// Runs `body` against a real server over a real engine and RocksDB in a temp directory.
 func withServer(_ body: (_ port: Int, _ engine: Engine) async throws -> Void) async throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-http-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let spec = try SpecCompiler.compile(sources: [(file: "spec.yaml", text: specText)]).get()
-    let database = try Database(path: directory)
-    var configuration = EngineConfiguration()
-    configuration.clock = { now }
-    let engine = try Engine(spec: spec, database: database, configuration: configuration)
-    let metrics = CremaMetrics(engine: engine, database: database)
-    let server = HTTPServer(configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0), engine: engine, metrics: metrics)
-    let running = Task { try await server.run() }
-    do {
-        let port = try await server.boundPort()
-        try await body(port, engine)
-    } catch {
+    try await withTestEngine(specText: specText, now: now) { engine, database in
+        let metrics = CremaMetrics(engine: engine, database: database)
+        let server = HTTPServer(configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0), engine: engine, metrics: metrics)
+        let running = Task { try await server.run() }
+        do {
+            let port = try await server.boundPort()
+            try await body(port, engine)
+        } catch {
+            running.cancel()
+            _ = await running.result
+            throw error
+        }
         running.cancel()
         _ = await running.result
-        engine.shutdown()
-        throw error
     }
-    running.cancel()
-    _ = await running.result
-    engine.shutdown()
 }
 
 /// Posts the standard events and checks their summary.
