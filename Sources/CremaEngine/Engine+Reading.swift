@@ -36,10 +36,12 @@ extension Engine {
     ///
     /// An id with no row in a feature's group reads as null. Ids are given as key parts; an int
     /// key may be given as a string of digits and a string key as an int.
+    /// An id of the wrong shape is a `.badRequest` naming it by `idName` (`ids[3]`).
     /// - Returns: one column per feature, one value per id, in request order.
     /// - Complexity: O(ids × features); rows not in memory cost one batched RocksDB read per group.
     public func read(
-        ids: [[EntityKeyPart]], features: [FeatureReference], at time: Int64? = nil
+        ids: [[EntityKeyPart]], features: [FeatureReference], at time: Int64? = nil,
+        idName: (Int) -> String = { "ids[\($0)]" }
     ) throws(EngineError) -> [[FeatureValue]] {
         let time = time ?? configuration.clock()
         // Column-major: the values of feature c are at c * ids.count ..< (c + 1) * ids.count.
@@ -51,7 +53,7 @@ extension Engine {
         }
         for groupIndex in Set(features.map(\.group)).sorted() {
             let wanted = features.indices.filter { features[$0].group == groupIndex }
-            let keys = try keyBatch(ids, for: plan.groups[groupIndex])
+            let keys = try keyBatch(ids, for: plan.groups[groupIndex], idName: idName)
             let absent = stateLock.withLock {
                 readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
             }
@@ -131,20 +133,33 @@ extension Engine {
         }
     }
 
+    /// Checks that every id has the shape of `entity`'s key (as a read would), for requests
+    /// that read no feature of it; an id of the wrong shape is a `.badRequest` naming it by `idName`.
+    /// - Complexity: O(ids).
+    public func validate(
+        ids: [[EntityKeyPart]], of entity: String, idName: (Int) -> String = { "ids[\($0)]" }
+    ) throws(EngineError) {
+        guard let group = plan.groups.first(where: { $0.definition.entity == entity }) else { return }
+        for (index, id) in ids.enumerated() {
+            _ = try keyParts(id, for: group, name: idName(index))
+        }
+    }
+
     /// The stored entity keys of `ids` in `group`, with their hashes.
-    private func keyBatch(_ ids: [[EntityKeyPart]], for group: GroupPlan) throws(EngineError) -> KeyBatch {
+    private func keyBatch(_ ids: [[EntityKeyPart]], for group: GroupPlan, idName: (Int) -> String) throws(EngineError) -> KeyBatch {
         var batch = KeyBatch(reservingCapacity: ids.count, bytesPerKey: 16)
-        for id in ids {
-            batch.append(try keyParts(id, for: group))
+        for (index, id) in ids.enumerated() {
+            batch.append(try keyParts(id, for: group, name: idName(index)))
         }
         return batch
     }
 
-    /// The key parts of `id` in `group`, converting int keys given as strings and back.
-    private func keyParts(_ id: [EntityKeyPart], for group: GroupPlan) throws(EngineError) -> [EntityKeyPart] {
+    /// The key parts of `id` (called `name` in errors) in `group`, converting int keys given as
+    /// strings and back.
+    private func keyParts(_ id: [EntityKeyPart], for group: GroupPlan, name: @autoclosure () -> String) throws(EngineError) -> [EntityKeyPart] {
         let fields = group.keyFields
         guard id.count == fields.count else {
-            throw EngineError(.badRequest, "entity \"\(group.definition.entity)\" has a key of \(fields.count) part\(fields.count == 1 ? "" : "s"), got \(id.count)")
+            throw EngineError(.badRequest, "\(name()): entity \"\(group.definition.entity)\" has a key of \(fields.count) part\(fields.count == 1 ? "" : "s"), got \(id.count)")
         }
         let isStored = zip(id, fields).allSatisfy { part, field in
             switch (field.type, part) {
@@ -160,13 +175,13 @@ extension Engine {
                 parts.append(part)
             case (.int, .string(let text)):
                 guard let value = Int64(text) else {
-                    throw EngineError(.badRequest, "key \(field.name) of entity \"\(group.definition.entity)\" is an int, got \"\(text)\"")
+                    throw EngineError(.badRequest, "\(name()): key \(field.name) of entity \"\(group.definition.entity)\" is an int, got \"\(text)\"")
                 }
                 parts.append(.int(value))
             case (.string, .int(let value)):
                 parts.append(.string(String(value)))
             default:
-                throw EngineError(.badRequest, "key \(field.name) of entity \"\(group.definition.entity)\" has type \(field.type)")
+                throw EngineError(.badRequest, "\(name()): key \(field.name) of entity \"\(group.definition.entity)\" has type \(field.type)")
             }
         }
         return parts

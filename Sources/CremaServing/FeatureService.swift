@@ -73,11 +73,17 @@ public struct FeatureService: Sendable {
         // One read time for the candidates and the broadcast entity.
         let time = request.at ?? engine.now
         let references = try engine.resolve(features: request.features, of: request.entity)
+        if references.isEmpty {
+            try engine.validate(ids: request.ids, of: request.entity)
+        }
         let columns = try engine.read(ids: request.ids, features: references, at: time)
         var broadcast: [(name: String, value: FeatureValue)] = []
         if let part = request.broadcast {
             let broadcastReferences = try engine.resolve(features: part.features, of: part.entity)
-            let values = try engine.read(ids: [part.id], features: broadcastReferences, at: time)
+            if broadcastReferences.isEmpty {
+                try engine.validate(ids: [part.id], of: part.entity) { _ in "broadcast.id" }
+            }
+            let values = try engine.read(ids: [part.id], features: broadcastReferences, at: time) { _ in "broadcast.id" }
             broadcast = zip(part.features, values).map { ($0, $1[0]) }
         }
         return FeatureResponse(columns: Array(zip(request.features, columns)).map { ($0, $1) }, broadcast: broadcast)

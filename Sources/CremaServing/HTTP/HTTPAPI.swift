@@ -123,7 +123,7 @@ struct HTTPAPI: Sendable {
         let engine = service.engine
         let (names, values) = try await offEventLoop { () throws(EngineError) in
             let features = try engine.allFeatures(of: entity)
-            let columns = try engine.read(ids: [id], features: features)
+            let columns = try engine.read(ids: [id], features: features) { _ in "id" }
             return (features.map(\.name), columns.map { $0[0] })
         }
         var writer = JSONWriter(capacity: 64 + names.count * 32)
