@@ -194,7 +194,7 @@ extension Engine {
             }
         }
         var loaded: [[[UInt8]: Row]] = Array(repeating: [:], count: plan.groups.count)
-        for (groupIndex, keys) in missing.enumerated() where !keys.isEmpty {
+        for (groupIndex, keys) in missing.enumerated() where !keys.isEmpty && !tables[groupIndex].holdsEveryStoredRow {
             let group = plan.groups[groupIndex]
             let entityKeys = Array(keys)
             let values: [[UInt8]?]

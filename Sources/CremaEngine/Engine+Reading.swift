@@ -1,6 +1,7 @@
 import CremaAggregation
 import CremaSpec
 import CremaStorage
+import Foundation
 
 extension Engine {
     /// Resolves feature names of `entity`; an unknown name, or one of another entity, is a
@@ -47,21 +48,27 @@ extension Engine {
         // Column-major: the values of feature c are at c * ids.count ..< (c + 1) * ids.count.
         let output = UnsafeMutableBufferPointer<FeatureValue>.allocate(capacity: ids.count * features.count)
         output.initialize(repeating: .null)
-        defer {
-            _ = output.deinitialize()
-            output.deallocate()
-        }
+        defer { output.deallocate() }
         for groupIndex in Set(features.map(\.group)).sorted() {
             let wanted = features.indices.filter { features[$0].group == groupIndex }
             let keys = try keyBatch(ids, for: plan.groups[groupIndex], idName: idName)
             let absent = stateLock.withLock {
                 readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
             }
-            guard !absent.isEmpty else { continue }
-            try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
+            guard !absent.isEmpty, !tables[groupIndex].holdsEveryStoredRow else { continue }
+            do {
+                try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
+            } catch {
+                _ = output.deinitialize()
+                throw error
+            }
         }
+        // Moved out, not copied: no reference counting per value.
         return features.indices.map { column in
-            Array(output[(column * ids.count)..<((column + 1) * ids.count)])
+            [FeatureValue](unsafeUninitializedCapacity: ids.count) { buffer, count in
+                buffer.baseAddress!.moveInitialize(from: output.baseAddress! + column * ids.count, count: ids.count)
+                count = ids.count
+            }
         }
     }
 
@@ -76,21 +83,40 @@ extension Engine {
     ) -> [Int] {
         let group = plan.groups[groupIndex]
         let table = tables[groupIndex]
-        let slots = table.rows.slots(of: keys)
         let rows = table.rows.rows
-        guard !rows.isEmpty else { return Array(slots.indices) }
+        guard !rows.isEmpty else { return Array(0..<keys.count) }
         table.cache.reserve(slot: rows.count - 1)
-        var missing: [(position: Int, column: Int)] = []
-        table.cache.withValues(at: time) { cache in
-            slots.withUnsafeBufferPointer { slots in
-                for column in wanted {
-                    let reference = features[column]
-                    let columnOutput = UnsafeMutableBufferPointer(rebasing: output[(column * keys.count)..<((column + 1) * keys.count)])
-                    cache.gather(feature: group.featureBase[reference.aggregate] + reference.feature, slots: slots, into: columnOutput) {
-                        missing.append(($0, column))
+        let slots = UnsafeMutableBufferPointer<Int32>.allocate(capacity: keys.count)
+        defer { slots.deallocate() }
+        let targets = wanted.map { column in
+            (column: column, feature: group.featureBase[features[column].aggregate] + features[column].feature)
+        }
+        // Lookup and gathering only read shared state: large batches split across cores, each
+        // chunk listing what it missed.
+        let chunks = Self.chunks(of: keys.count, minimum: 2_048)
+        let missing = table.cache.withValues(at: time) { cache in
+            let missed = UnsafeMutableBufferPointer<[(position: Int, column: Int)]>.allocate(capacity: chunks.count)
+            missed.initialize(repeating: [])
+            defer {
+                _ = missed.deinitialize()
+                missed.deallocate()
+            }
+            let shared = ReadChunks(index: table.rows, cache: cache, slots: slots, output: output, missed: missed)
+            DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
+                let range = chunks[chunk]
+                shared.index.lookUp(keys, range: range, into: shared.slots)
+                let chunkSlots = UnsafeBufferPointer(rebasing: shared.slots[range])
+                for target in targets {
+                    let start = target.column * keys.count + range.lowerBound
+                    let columnOutput = UnsafeMutableBufferPointer(rebasing: shared.output[start..<(start + range.count)])
+                    shared.cache.gather(feature: target.feature, slots: chunkSlots, into: columnOutput) {
+                        shared.missed[chunk].append((range.lowerBound + $0, target.column))
                     }
                 }
             }
+            return Array(missed.joined())
+        }
+        table.cache.withValues(at: time) { cache in
             for (position, column) in missing {
                 let reference = features[column]
                 let slot = Int(slots[position])
@@ -104,6 +130,12 @@ extension Engine {
         return slots.indices.filter { slots[$0] < 0 }
     }
 
+    /// Ranges splitting `0..<count` into one per core when each gets at least `minimum`, else one.
+    private static func chunks(of count: Int, minimum: Int) -> [Range<Int>] {
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / minimum))
+        return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
+    }
+
     /// Reads the rows at `positions` of `keys` from RocksDB (one batched multi-get), decoding
     /// only the sections of the aggregates asked for, and fills their values in `columns`.
     private func readStored(
@@ -111,25 +143,43 @@ extension Engine {
         at time: Int64, into output: UnsafeMutableBufferPointer<FeatureValue>
     ) throws(EngineError) {
         let group = plan.groups[groupIndex]
-        let stored: [[UInt8]?]
-        do {
-            stored = try database.batchedMultiGet(
-                positions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
-            )
-        } catch {
-            throw EngineError(.storage, "reading rows of \(group.definition.name): \(error)")
-        }
         let aggregates = Array(Set(wanted.map { features[$0].aggregate })).sorted()
-        let stateOfAggregate = Dictionary(uniqueKeysWithValues: aggregates.enumerated().map { ($1, $0) })
-        for (position, value) in zip(positions, stored) {
-            guard let value else { continue }
-            let states = try Row.decode(value, of: group, aggregates: aggregates).states
-            for column in wanted {
-                let reference = features[column]
-                output[column * keys.count + position] = group.aggregators[reference.aggregate].result(
-                    of: states[stateOfAggregate[reference.aggregate]!], feature: reference.feature, at: time
+        let targets = wanted.map { column in
+            (base: column * keys.count, aggregate: features[column].aggregate,
+             state: aggregates.firstIndex(of: features[column].aggregate)!, window: features[column].feature)
+        }
+        // Chunks run on separate cores: each reads its own keys and writes its own positions.
+        let chunks = Self.chunks(of: positions.count, minimum: 256)
+        let failures = UnsafeMutableBufferPointer<EngineError?>.allocate(capacity: chunks.count)
+        failures.initialize(repeating: nil)
+        defer {
+            _ = failures.deinitialize()
+            failures.deallocate()
+        }
+        let shared = StoredChunks(database: database, output: output, failures: failures)
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
+            let chunkPositions = positions[chunks[chunk]]
+            do {
+                let stored = try shared.database.batchedMultiGet(
+                    chunkPositions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
                 )
+                for (position, value) in zip(chunkPositions, stored) {
+                    guard let value else { continue }
+                    let states = try Row.decode(value, of: group, aggregates: aggregates).states
+                    for target in targets {
+                        shared.output[target.base + position] = group.aggregators[target.aggregate].result(
+                            of: states[target.state], feature: target.window, at: time
+                        )
+                    }
+                }
+            } catch let error as EngineError {
+                shared.failures[chunk] = error
+            } catch {
+                shared.failures[chunk] = EngineError(.storage, "reading rows of \(group.definition.name): \(error)")
             }
+        }
+        if let failure = failures.lazy.compactMap({ $0 }).first {
+            throw failure
         }
     }
 
@@ -186,4 +236,20 @@ extension Engine {
         }
         return parts
     }
+}
+
+/// What the chunks of one read share: each writes only its own ranges and its own `missed`.
+private struct ReadChunks: @unchecked Sendable {
+    let index: RowIndex
+    let cache: ResultCache.Access
+    let slots: UnsafeMutableBufferPointer<Int32>
+    let output: UnsafeMutableBufferPointer<FeatureValue>
+    let missed: UnsafeMutableBufferPointer<[(position: Int, column: Int)]>
+}
+
+/// What the chunks of one RocksDB read share: each writes only its own positions and failure.
+private struct StoredChunks: @unchecked Sendable {
+    let database: Database
+    let output: UnsafeMutableBufferPointer<FeatureValue>
+    let failures: UnsafeMutableBufferPointer<EngineError?>
 }

@@ -53,11 +53,13 @@ public final class Engine: IngestSink, @unchecked Sendable {
         self.database = database
         self.configuration = configuration
         self.logger = logger
-        tables = plan.groups.map { GroupTable(freshness: $0.freshness) }
         do {
             settledSequences = try MetaStore.producerSequences(in: database)
             nextArrival = try MetaStore.nextArrival(in: database)
             checkpointMark = try MetaStore.checkpoint(in: database)
+            tables = try plan.groups.map { group in
+                GroupTable(freshness: group.freshness, holdsEveryStoredRow: try !Self.hasStoredRows(of: group, in: database))
+            }
         } catch {
             throw EngineError(.storage, "reading the engine's metadata: \(error)")
         }
@@ -71,6 +73,17 @@ public final class Engine: IngestSink, @unchecked Sendable {
         }
         thread.name = "crema-writer"
         thread.start()
+    }
+
+    /// Whether `rows` holds any row of `group`.
+    private static func hasStoredRows(of group: GroupPlan, in database: Database) throws -> Bool {
+        let prefix = RowKey.prefix(groupID: group.definition.id)
+        var found = false
+        try database.scan(in: .rows, from: prefix) { key, _ in
+            found = key.starts(with: prefix)
+            return false
+        }
+        return found
     }
 
     /// The highest `seq` already settled for `producer` (0 for a new one).

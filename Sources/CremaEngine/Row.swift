@@ -84,12 +84,17 @@ final class GroupTable {
     let rows = RowIndex()
     /// Finalized values of the rows' features, by slot.
     let cache: ResultCache
+    /// Whether every row of the group stored in RocksDB is also in memory (the group had no
+    /// stored rows when the engine opened; rows are only stored from memory and never leave
+    /// it), so that a key missing here has no row at all and needs no RocksDB read.
+    let holdsEveryStoredRow: Bool
     /// The rows changed since the last checkpoint, each once.
     var dirty: [(key: [UInt8], row: Row)] = []
 
     /// An empty table of a group whose features hold as `freshness` says.
-    init(freshness: [FeatureFreshness]) {
+    init(freshness: [FeatureFreshness], holdsEveryStoredRow: Bool) {
         cache = ResultCache(freshness: freshness)
+        self.holdsEveryStoredRow = holdsEveryStoredRow
     }
 
     /// Records that `row` changed (once until the next checkpoint).

@@ -48,18 +48,18 @@ final class RowIndex {
         }
     }
 
-    /// The slot of every key of `batch`, or -1 for a key with no row, in batch order. Probes all
-    /// keys first and compares key bytes after, so that the misses of different keys overlap.
+    /// Writes the slot of every key of `batch` in `range`, or -1 for a key with no row, to
+    /// `slots` at the key's position: one tight loop, so that the misses of different keys overlap.
     ///
     /// - Complexity: O(total key length) expected.
-    func slots(of batch: KeyBatch) -> [Int32] {
-        var slots = [Int32](repeating: RowIndex.emptySlot, count: batch.count)
+    func lookUp(_ batch: KeyBatch, range: Range<Int>, into slots: UnsafeMutableBufferPointer<Int32>) {
         entries.withUnsafeBufferPointer { entries in
             keyEnds.withUnsafeBufferPointer { keyEnds in
                 keyBytes.withUnsafeBytes { keyBytes in
                     batch.withKeys { keyOf, hashes in
                         let mask = entries.count - 1
-                        for position in 0..<hashes.count {
+                        for position in range {
+                            slots[position] = RowIndex.emptySlot
                             let hash = hashes[position]
                             var index = Int(truncatingIfNeeded: hash) & mask
                             while true {
@@ -81,7 +81,6 @@ final class RowIndex {
                 }
             }
         }
-        return slots
     }
 
     /// The slot of `key` or `emptySlot`.

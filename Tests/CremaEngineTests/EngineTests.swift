@@ -255,3 +255,27 @@ struct EventLogTests {
         #expect(try harness.engine.loggedEvents().count == 3)
     }
 }
+
+@Suite("Engine large reads")
+struct LargeReadTests {
+    @Test("a read of thousands of ids (split across cores) equals reading them one by one, in memory and from disk")
+    func largeReadsAgreeWithSingleReads() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        let lines = (0..<6_000).map { number in
+            view("u\(number % 50)", "v\(number % 3_000)", ts: start - Int64(number) * 17_000, watch: number % 97, liked: number % 3 == 0)
+        }
+        try await harness.send(lines)
+        // Seen and never-seen ids, some twice.
+        let ids = (0..<5_000).map { "v\(($0 * 7) % 3_500)" }
+        let features = ["video_stats.views_1h", "video_stats.views_1d", "video_stats.watch_1d", "video_stats.likes_1d", "video_stats.total"]
+        for round in 0..<2 {
+            let batched = try harness.read("video", ids, features)
+            for (position, id) in ids.enumerated() where position % 7 == 0 {
+                let single = try harness.read("video", [id], features)
+                #expect(batched.map { $0[position] } == single.map { $0[0] }, "round \(round), \(id)")
+            }
+            #expect(batched[4][ids.firstIndex(of: "v3101")!] == .null, "a never-seen id reads as null")
+            try harness.restart()
+        }
+    }
+}
