@@ -87,44 +87,48 @@ extension Engine {
         guard !rows.isEmpty else { return Array(0..<keys.count) }
         table.cache.reserve(slot: rows.count - 1)
         let slots = UnsafeMutableBufferPointer<Int32>.allocate(capacity: keys.count)
-        defer { slots.deallocate() }
-        let targets = wanted.map { column in
-            (column: column, feature: group.featureBase[features[column].aggregate] + features[column].feature)
+        // One flag per (position, wanted feature) whose value the cache lacks.
+        let lacking = UnsafeMutableBufferPointer<Bool>.allocate(capacity: keys.count * wanted.count)
+        lacking.initialize(repeating: false)
+        defer {
+            slots.deallocate()
+            lacking.deallocate()
         }
-        // Lookup and gathering only read shared state: large batches split across cores, each
-        // chunk listing what it missed.
+        let targets = wanted.map { column in
+            (column: column, aggregate: features[column].aggregate, window: features[column].feature,
+             feature: group.featureBase[features[column].aggregate] + features[column].feature)
+        }
+        // Large batches split across cores. Looking up and copying cached values split by
+        // position; computing the values the cache lacks splits by slot, so that no two cores
+        // store into one row's cache even when an id repeats.
         let chunks = Self.chunks(of: keys.count, minimum: 2_048)
-        let missing = table.cache.withValues(at: time) { cache in
-            let missed = UnsafeMutableBufferPointer<[(position: Int, column: Int)]>.allocate(capacity: chunks.count)
-            missed.initialize(repeating: [])
-            defer {
-                _ = missed.deinitialize()
-                missed.deallocate()
-            }
-            let shared = ReadChunks(index: table.rows, cache: cache, slots: slots, output: output, missed: missed)
+        table.cache.withValues(at: time) { cache in
+            let shared = ReadChunks(index: table.rows, rows: rows, cache: cache, slots: slots, output: output, lacking: lacking)
             DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
                 let range = chunks[chunk]
                 shared.index.lookUp(keys, range: range, into: shared.slots)
                 let chunkSlots = UnsafeBufferPointer(rebasing: shared.slots[range])
-                for target in targets {
+                for (index, target) in targets.enumerated() {
                     let start = target.column * keys.count + range.lowerBound
                     let columnOutput = UnsafeMutableBufferPointer(rebasing: shared.output[start..<(start + range.count)])
                     shared.cache.gather(feature: target.feature, slots: chunkSlots, into: columnOutput) {
-                        shared.missed[chunk].append((range.lowerBound + $0, target.column))
+                        shared.lacking[(range.lowerBound + $0) * targets.count + index] = true
                     }
                 }
             }
-            return Array(missed.joined())
-        }
-        table.cache.withValues(at: time) { cache in
-            for (position, column) in missing {
-                let reference = features[column]
-                let slot = Int(slots[position])
-                let value = group.aggregators[reference.aggregate].result(
-                    of: rows[slot].states[reference.aggregate], feature: reference.feature, at: time
-                )
-                cache.store(value, slot: slot, feature: group.featureBase[reference.aggregate] + reference.feature)
-                output[column * keys.count + position] = value
+            DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
+                for position in 0..<keys.count {
+                    let slot = Int(shared.slots[position])
+                    guard slot >= 0, slot % chunks.count == chunk else { continue }
+                    let flags = position * targets.count
+                    guard shared.lacking[flags..<(flags + targets.count)].contains(true) else { continue }
+                    let states = shared.rows[slot].states
+                    for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
+                        let value = group.aggregators[target.aggregate].result(of: states[target.aggregate], feature: target.window, at: time)
+                        shared.cache.store(value, slot: slot, feature: target.feature)
+                        shared.output[target.column * keys.count + position] = value
+                    }
+                }
             }
         }
         return slots.indices.filter { slots[$0] < 0 }
@@ -241,10 +245,11 @@ extension Engine {
 /// What the chunks of one read share: each writes only its own ranges and its own `missed`.
 private struct ReadChunks: @unchecked Sendable {
     let index: RowIndex
+    let rows: [Row]
     let cache: ResultCache.Access
     let slots: UnsafeMutableBufferPointer<Int32>
     let output: UnsafeMutableBufferPointer<FeatureValue>
-    let missed: UnsafeMutableBufferPointer<[(position: Int, column: Int)]>
+    let lacking: UnsafeMutableBufferPointer<Bool>
 }
 
 /// What the chunks of one RocksDB read share: each writes only its own positions and failure.

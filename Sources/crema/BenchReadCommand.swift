@@ -48,6 +48,20 @@ struct BenchReadCommand: AsyncParsableCommand {
     @Option(help: "Requests measured per scenario.")
     var requests = 50
 
+    /// What `crema bench read` can measure.
+    enum Scenario: String, CaseIterable, ExpressibleByArgument {
+        case first, hot, http, grpc, cold
+    }
+
+    @Option(
+        parsing: .upToNextOption,
+        help: """
+            The scenarios, in this order: first (server-side, every id read for the first time since its row changed), \
+            hot (server-side, again), http, grpc (client-side, in this process), cold (server-side after a restart).
+            """
+    )
+    var scenarios = Scenario.allCases
+
     func run() async throws {
         let spec = try compileOrExit(specs)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-bench-read-\(UUID().uuidString)")
@@ -58,17 +72,49 @@ struct BenchReadCommand: AsyncParsableCommand {
         print("crema bench read: \(ids) ids × \(features.count) features + 1 broadcast feature, \(entities) entities per key, \(events) \(event) events loaded")
         print("| scenario | p50 ms | p99 ms | mean ms |")
         print("|---|---|---|---|")
-        try await measure("hot, server-side (FeatureService.get)", engine: engine!, overHTTP: false)
-        try await measure("hot, client-side (HTTP POST /v1/features)", engine: engine!, overHTTP: true)
-        try await measureGRPC("hot, client-side (gRPC crema.v1.Features/Get)", engine: engine!)
+        if scenarios.contains(.first) {
+            try measureFirstReads(engine: engine!)
+        }
+        if scenarios.contains(.hot) {
+            try await measure("hot, server-side (FeatureService.get)", engine: engine!, overHTTP: false)
+        }
+        if scenarios.contains(.http) {
+            try await measure("hot, client-side (HTTP POST /v1/features)", engine: engine!, overHTTP: true)
+        }
+        if scenarios.contains(.grpc) {
+            try await measureGRPC("hot, client-side (gRPC crema.v1.Features/Get)", engine: engine!)
+        }
         engine!.shutdown()
         engine = nil
         database!.close()
-        database = try Database(path: directory.path)
-        engine = try Engine(spec: spec, database: database!)
-        try await measure("cold, server-side (RocksDB multi-get)", engine: engine!, overHTTP: false)
-        engine!.shutdown()
-        database!.close()
+        if scenarios.contains(.cold) {
+            database = try Database(path: directory.path)
+            engine = try Engine(spec: spec, database: database!)
+            try await measure("cold, server-side (RocksDB multi-get)", engine: engine!, overHTTP: false)
+            engine!.shutdown()
+            database!.close()
+        }
+    }
+
+    /// Reads every entity once, `ids` distinct ids per request, so that every value is finalized
+    /// from the row's tiles rather than served from the result cache.
+    private func measureFirstReads(engine: Engine) throws {
+        var random = SplitMix64(seed: 5)
+        var order = Array(0..<entities)
+        for index in order.indices.reversed() {
+            order.swapAt(index, Int(random.next() % UInt64(index + 1)))
+        }
+        let service = FeatureService(engine: engine)
+        var samples: [Double] = []
+        for start in stride(from: 0, to: entities - ids + 1, by: ids) {
+            var request = request(&random)
+            request.ids = order[start..<(start + ids)].map { [EntityKeyPart.string("\(keyField.prefix(1))\($0)")] }
+            let began = ContinuousClock.now
+            _ = try service.get(request)
+            samples.append(milliseconds(ContinuousClock.now - began))
+        }
+        guard !samples.isEmpty else { return }
+        report("hot, first reads since the rows changed, server-side", samples)
     }
 
     private func load(into engine: Engine, spec: CompiledSpec) async throws {
@@ -169,7 +215,7 @@ struct BenchReadCommand: AsyncParsableCommand {
         print("| \(scenario) | \(format(samples[samples.count / 2])) | \(format(samples[min(samples.count - 1, Int(Double(samples.count) * 0.99))])) | \(format(mean)) |")
     }
 
-    /// The gRPC message of `request` (single-part ids, as this benchmark makes them).
+    /// The gRPC message of `request`, its single-part string ids packed in `text_ids`.
     private func grpcRequest(_ request: FeatureRequest) -> Crema_V1_GetRequest {
         func id(_ parts: [EntityKeyPart]) -> Crema_V1_EntityId {
             Crema_V1_EntityId.with { id in
@@ -181,7 +227,12 @@ struct BenchReadCommand: AsyncParsableCommand {
         }
         return Crema_V1_GetRequest.with { message in
             message.entity = request.entity
-            message.ids = request.ids.map(id)
+            message.textIds = request.ids.map { parts in
+                switch parts[0] {
+                case .string(let text): text
+                case .int(let number): String(number)
+                }
+            }
             message.features = request.features
             if let broadcast = request.broadcast {
                 message.broadcast = .with { part in

@@ -411,6 +411,31 @@ struct GRPCFeaturesTests {
         }
     }
 
+    @Test("packed text_ids and number_ids read what the same ids as messages read, and echo nothing")
+    func packedIDs() async throws {
+        try await GRPCFixture.withServer { client, _ in
+            let videos = ["v1", "v404", "v3", "v1"]
+            var packed = GRPCFixture.request("video", [], GRPCFixture.videoFeatures)
+            packed.textIds = videos
+            let packedResponse = try await client.get(packed)
+            let messageResponse = try await client.get(GRPCFixture.request("video", videos.map(GRPCFixture.text), GRPCFixture.videoFeatures))
+            #expect(packedResponse.ids.isEmpty)
+            #expect(packedResponse.columns == messageResponse.columns)
+
+            var accounts = GRPCFixture.request("account", [], ["account_stats.total_watch"])
+            accounts.numberIds = [7, 8, 10]
+            #expect(ColumnDecoder.values(of: try await client.get(accounts).columns[0]) == [.int(350), .int(300), .null])
+
+            var both = packed
+            both.numberIds = [7]
+            await #expect {
+                _ = try await client.get(both)
+            } throws: { error in
+                (error as? RPCError)?.code == .invalidArgument && (error as? RPCError)?.message.contains("text_ids") == true
+            }
+        }
+    }
+
     @Test("10,000 ids: bitmaps over many bytes, every column matches")
     func manyIDs() async throws {
         try await GRPCFixture.withServer { client, engine in

@@ -139,12 +139,16 @@ def _id_part(value: Any) -> features_pb2.IdPart:
 def build_request(entity: str, ids: Iterable[Any], features: Iterable[str],
                   broadcast: Mapping[str, Any] | None = None,
                   at: int | None = None) -> features_pb2.GetRequest:
-    """Builds the ``GetRequest`` that ``CremaClient.get`` sends."""
-    request = features_pb2.GetRequest(
-        entity=entity,
-        ids=[entity_id(value) for value in ids],
-        features=list(features),
-    )
+    """Builds the ``GetRequest`` that ``CremaClient.get`` sends: all-``str`` or all-``int``
+    ids go packed in ``text_ids`` / ``number_ids``, others one ``EntityId`` each."""
+    ids = list(ids)
+    request = features_pb2.GetRequest(entity=entity, features=list(features))
+    if ids and all(isinstance(value, str) for value in ids):
+        request.text_ids.extend(ids)
+    elif ids and all(isinstance(value, numbers.Integral) and not isinstance(value, bool) for value in ids):
+        request.number_ids.extend(int(value) for value in ids)
+    else:
+        request.ids.extend(entity_id(value) for value in ids)
     if broadcast is not None:
         request.broadcast.CopyFrom(features_pb2.Broadcast(
             entity=broadcast["entity"],

@@ -1,15 +1,25 @@
-"""Unit tests of crema_client's column decoding, on hand-built GetResponse messages.
+"""Tests of crema_client: column decoding on hand-built GetResponse messages, and the
+client against a real `crema serve` (the debug binary tools/test builds, or $CREMA_BINARY).
 
-Run from tools/python: ``python -m pytest test_crema_client.py`` (no server needed).
+Run from the repository root: ``python -m pytest tools/python`` after ``swift build``.
 """
 
+import json
+import os
+import re
+import socket
 import struct
+import subprocess
+import time
 
+import grpc
 import numpy as np
 import pytest
 
 import crema_client
 from crema.v1 import features_pb2 as pb
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def bitmap(present):
@@ -196,21 +206,65 @@ def test_build_request_ids_broadcast_and_at():
         crema_client.entity_id(True)
 
 
-def test_client_get_decodes_the_stub_response():
-    class FakeStub:
-        def Get(self, request, timeout=None):
-            self.request = request
-            return pb.GetResponse(ids=list(request.ids), columns=[int64s("f", [1, None])])
+def test_build_request_packs_single_part_ids():
+    texts = crema_client.build_request("video", ["v1", "v2"], ["f"])
+    assert list(texts.text_ids) == ["v1", "v2"] and not texts.ids and not texts.number_ids
+    numbers = crema_client.build_request("account", [7, np.int64(-3)], ["f"])
+    assert list(numbers.number_ids) == [7, -3] and not numbers.ids and not numbers.text_ids
+    mixed = crema_client.build_request("account", [7, "8"], ["f"])
+    assert [i.WhichOneof("kind") for i in mixed.ids] == ["number", "text"]
 
-    client = crema_client.CremaClient("127.0.0.1:1")
-    client._stub = stub = FakeStub()
+
+def test_client_against_a_real_server(tmp_path):
+    """`crema serve` on the example specs (the binary tools/test built): events in over the
+    ingest socket, features out through CremaClient, packed and composite ids alike."""
+    binary = os.environ.get("CREMA_BINARY") or os.path.join(ROOT, ".build", "debug", "crema")
+    if not os.path.exists(binary):
+        pytest.fail(f"no crema binary at {binary}: run tools/test, or set CREMA_BINARY")
+    server = subprocess.Popen(
+        [binary, "serve", "--specs", os.path.join(ROOT, "specs"), "--data", str(tmp_path / "data"),
+         "--ingest", "127.0.0.1:0", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert client.get("video", ["a", "b"], ["f"])["f"].tolist() == [1, None]
-        assert stub.request.entity == "video" and len(stub.request.ids) == 2
-        with pytest.raises(ValueError, match="both"):
-            client.get("video", ["a"], ["f"], broadcast={"entity": "user", "id": "u", "features": ["f"]})
+        ready = server.stdout.readline()
+        ports = dict(re.findall(r"(ingest|grpc) on 127\.0\.0\.1:(\d+)", ready))
+        assert set(ports) == {"ingest", "grpc"}, ready + server.stderr.read()
+        now = int(time.time() * 1000)
+        lines = [json.dumps({
+            "type": "view", "ts": now - 60_000 * i, "user_id": "u1", "video_id": f"v{i % 2}",
+            "creator_id": "c1", "country": "US" if i % 3 else "FR", "category": "music",
+            "watch_ms": 1_000 * (i + 1), "video_ms": 10_000, "completed": i % 2 == 0,
+            "embedding": [0.5] * 8}) for i in range(5)] + [json.dumps({
+                "type": "share", "ts": now - 1_000 * i, "user_id": "u1", "video_id": "v0",
+                "country": country, "category": "music", "channel": "sms"})
+                for i, country in enumerate(["US", "US", "US", "FR", "FR"])]
+        with socket.create_connection(("127.0.0.1", int(ports["ingest"]))) as ingest:
+            ingest.sendall(("\n".join(lines) + "\n").encode())
+            ingest.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := ingest.recv(4096):
+                answer += chunk
+        assert b'"accepted":10' in answer.replace(b" ", b""), answer
+        with crema_client.CremaClient(f"127.0.0.1:{ports['grpc']}", timeout=10) as crema:
+            features = crema.get(
+                "video", ["v0", "v1", "never-seen"],
+                ["video_stats.views_1h", "video_stats.top_countries_7d"],
+                broadcast={"entity": "user", "id": "u1", "features": ["user_history.recent_videos"]})
+            assert features["video_stats.views_1h"].tolist() == [3, 2, None]
+            assert features["video_stats.top_countries_7d"][0] == [
+                {"value": "US", "count": 2}, {"value": "FR", "count": 1}]
+            assert features["user_history.recent_videos"] == ["v0", "v1"]
+            cohort = crema.get("country_category", [("US", "music"), ("FR", "music"), ("FR", "jazz")],
+                               ["cohort_trends.shares_1h"])
+            assert cohort["cohort_trends.shares_1h"].tolist() == [3, 2, None]
+            with pytest.raises(grpc.RpcError) as error:
+                crema.get("video", ["v0"], ["video_stats.nope"])
+            assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "video_stats.nope" in error.value.details()
     finally:
-        client.close()
+        server.terminate()
+        server.wait(timeout=30)
+
 
 
 def decode(column):

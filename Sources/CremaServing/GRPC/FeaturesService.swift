@@ -91,11 +91,17 @@ struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
     /// `INVALID_ARGUMENT` naming it (`ids[3]`, `ids[3].composite.parts[1]`, `broadcast.id`).
     /// - Complexity: O(ids).
     static func featureRequest(_ request: Crema_V1_GetRequest) throws(RPCError) -> FeatureRequest {
+        let kinds = [!request.ids.isEmpty, !request.textIds.isEmpty, !request.numberIds.isEmpty].filter { $0 }.count
+        guard kinds <= 1 else {
+            throw RPCError(code: .invalidArgument, message: "set at most one of ids, text_ids and number_ids")
+        }
         var ids: [[EntityKeyPart]] = []
-        ids.reserveCapacity(request.ids.count)
+        ids.reserveCapacity(request.ids.count + request.textIds.count + request.numberIds.count)
         for (index, id) in request.ids.enumerated() {
             ids.append(try keyParts(of: id, name: "ids[\(index)]"))
         }
+        ids += request.textIds.lazy.map { [.string($0)] }
+        ids += request.numberIds.lazy.map { [.int($0)] }
         var broadcast: FeatureRequest.Broadcast?
         if request.hasBroadcast {
             let part = request.broadcast

@@ -158,6 +158,14 @@ public nonisolated struct Crema_V1_GetRequest: Sendable {
   /// Clears the value of `at`. Subsequent reads from it will return its default value.
   public mutating func clearAt() {self._at = nil}
 
+  /// The same ids packed, for single-part keys: cheaper to encode and decode than one
+  /// `EntityId` message per id (10,000 ids: about a millisecond less on each side).
+  /// Set at most one of `ids`, `text_ids` and `number_ids`; an int key may be sent as
+  /// text and a string key as a number, as in `ids`.
+  public var textIds: [String] = []
+
+  public var numberIds: [Int64] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -304,13 +312,14 @@ public nonisolated struct Crema_V1_IdPart: Sendable {
   public init() {}
 }
 
-/// The response: the ids echoed as given, one column per requested feature.
+/// The response: the ids echoed as given in `ids` (nothing is echoed for `text_ids` or
+/// `number_ids`), one column per requested feature.
 public nonisolated struct Crema_V1_GetResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The request's ids, as given.
+  /// The request's `ids`, as given.
   public var ids: [Crema_V1_EntityId] = []
 
   /// One column per requested feature, in request order; each has `length` equal to
@@ -398,7 +407,7 @@ nonisolated extension Crema_V1_DType: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Crema_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entity\0\u{1}ids\0\u{1}features\0\u{1}broadcast\0\u{1}at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entity\0\u{1}ids\0\u{1}features\0\u{1}broadcast\0\u{1}at\0\u{3}text_ids\0\u{3}number_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -411,6 +420,8 @@ nonisolated extension Crema_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._broadcast) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self._at) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.textIds) }()
+      case 7: try { try decoder.decodeRepeatedInt64Field(value: &self.numberIds) }()
       default: break
       }
     }
@@ -436,6 +447,12 @@ nonisolated extension Crema_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobuf.
     try { if let v = self._at {
       try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
     } }()
+    if !self.textIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.textIds, fieldNumber: 6)
+    }
+    if !self.numberIds.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.numberIds, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -445,6 +462,8 @@ nonisolated extension Crema_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.features != rhs.features {return false}
     if lhs._broadcast != rhs._broadcast {return false}
     if lhs._at != rhs._at {return false}
+    if lhs.textIds != rhs.textIds {return false}
+    if lhs.numberIds != rhs.numberIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -24,29 +24,29 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63rema/v1/features.proto\x12\x08\x63rema.v1\"\x8f\x01\n\nGetRequest\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x1f\n\x03ids\x18\x02 \x03(\x0b\x32\x12.crema.v1.EntityId\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12&\n\tbroadcast\x18\x04 \x01(\x0b\x32\x13.crema.v1.Broadcast\x12\x0f\n\x02\x61t\x18\x05 \x01(\x03H\x00\x88\x01\x01\x42\x05\n\x03_at\"M\n\tBroadcast\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x1e\n\x02id\x18\x02 \x01(\x0b\x32\x12.crema.v1.EntityId\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\"`\n\x08\x45ntityId\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x10\n\x06number\x18\x02 \x01(\x03H\x00\x12*\n\tcomposite\x18\x03 \x01(\x0b\x32\x15.crema.v1.CompositeIdH\x00\x42\x06\n\x04kind\".\n\x0b\x43ompositeId\x12\x1f\n\x05parts\x18\x01 \x03(\x0b\x32\x10.crema.v1.IdPart\"2\n\x06IdPart\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x10\n\x06number\x18\x02 \x01(\x03H\x00\x42\x06\n\x04kind\"v\n\x0bGetResponse\x12\x1f\n\x03ids\x18\x01 \x03(\x0b\x32\x12.crema.v1.EntityId\x12!\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x10.crema.v1.Column\x12#\n\tbroadcast\x18\x03 \x03(\x0b\x32\x10.crema.v1.Column\"\xab\x01\n\x06\x43olumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1e\n\x05\x64type\x18\x02 \x01(\x0e\x32\x0f.crema.v1.DType\x12\x0e\n\x06length\x18\x03 \x01(\x03\x12\x10\n\x08validity\x18\x04 \x01(\x0c\x12\x0e\n\x06values\x18\x05 \x01(\x0c\x12\x0f\n\x07offsets\x18\x06 \x01(\x0c\x12\x0c\n\x04\x64\x61ta\x18\x07 \x01(\x0c\x12\"\n\x08\x63hildren\x18\x08 \x03(\x0b\x32\x10.crema.v1.Column*\x99\x01\n\x05\x44Type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x44TYPE_INT64\x10\x01\x12\x11\n\rDTYPE_FLOAT64\x10\x02\x12\x11\n\rDTYPE_FLOAT32\x10\x03\x12\x0e\n\nDTYPE_BOOL\x10\x04\x12\x10\n\x0c\x44TYPE_STRING\x10\x05\x12\x0e\n\nDTYPE_LIST\x10\x06\x12\x10\n\x0c\x44TYPE_STRUCT\x10\x07\x32>\n\x08\x46\x65\x61tures\x12\x32\n\x03Get\x12\x14.crema.v1.GetRequest\x1a\x15.crema.v1.GetResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63rema/v1/features.proto\x12\x08\x63rema.v1\"\xb5\x01\n\nGetRequest\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x1f\n\x03ids\x18\x02 \x03(\x0b\x32\x12.crema.v1.EntityId\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12&\n\tbroadcast\x18\x04 \x01(\x0b\x32\x13.crema.v1.Broadcast\x12\x0f\n\x02\x61t\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x08text_ids\x18\x06 \x03(\t\x12\x12\n\nnumber_ids\x18\x07 \x03(\x03\x42\x05\n\x03_at\"M\n\tBroadcast\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x1e\n\x02id\x18\x02 \x01(\x0b\x32\x12.crema.v1.EntityId\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\"`\n\x08\x45ntityId\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x10\n\x06number\x18\x02 \x01(\x03H\x00\x12*\n\tcomposite\x18\x03 \x01(\x0b\x32\x15.crema.v1.CompositeIdH\x00\x42\x06\n\x04kind\".\n\x0b\x43ompositeId\x12\x1f\n\x05parts\x18\x01 \x03(\x0b\x32\x10.crema.v1.IdPart\"2\n\x06IdPart\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x10\n\x06number\x18\x02 \x01(\x03H\x00\x42\x06\n\x04kind\"v\n\x0bGetResponse\x12\x1f\n\x03ids\x18\x01 \x03(\x0b\x32\x12.crema.v1.EntityId\x12!\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x10.crema.v1.Column\x12#\n\tbroadcast\x18\x03 \x03(\x0b\x32\x10.crema.v1.Column\"\xab\x01\n\x06\x43olumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1e\n\x05\x64type\x18\x02 \x01(\x0e\x32\x0f.crema.v1.DType\x12\x0e\n\x06length\x18\x03 \x01(\x03\x12\x10\n\x08validity\x18\x04 \x01(\x0c\x12\x0e\n\x06values\x18\x05 \x01(\x0c\x12\x0f\n\x07offsets\x18\x06 \x01(\x0c\x12\x0c\n\x04\x64\x61ta\x18\x07 \x01(\x0c\x12\"\n\x08\x63hildren\x18\x08 \x03(\x0b\x32\x10.crema.v1.Column*\x99\x01\n\x05\x44Type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x44TYPE_INT64\x10\x01\x12\x11\n\rDTYPE_FLOAT64\x10\x02\x12\x11\n\rDTYPE_FLOAT32\x10\x03\x12\x0e\n\nDTYPE_BOOL\x10\x04\x12\x10\n\x0c\x44TYPE_STRING\x10\x05\x12\x0e\n\nDTYPE_LIST\x10\x06\x12\x10\n\x0c\x44TYPE_STRUCT\x10\x07\x32>\n\x08\x46\x65\x61tures\x12\x32\n\x03Get\x12\x14.crema.v1.GetRequest\x1a\x15.crema.v1.GetResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crema.v1.features_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DTYPE']._serialized_start=755
-  _globals['_DTYPE']._serialized_end=908
+  _globals['_DTYPE']._serialized_start=793
+  _globals['_DTYPE']._serialized_end=946
   _globals['_GETREQUEST']._serialized_start=38
-  _globals['_GETREQUEST']._serialized_end=181
-  _globals['_BROADCAST']._serialized_start=183
-  _globals['_BROADCAST']._serialized_end=260
-  _globals['_ENTITYID']._serialized_start=262
-  _globals['_ENTITYID']._serialized_end=358
-  _globals['_COMPOSITEID']._serialized_start=360
-  _globals['_COMPOSITEID']._serialized_end=406
-  _globals['_IDPART']._serialized_start=408
-  _globals['_IDPART']._serialized_end=458
-  _globals['_GETRESPONSE']._serialized_start=460
-  _globals['_GETRESPONSE']._serialized_end=578
-  _globals['_COLUMN']._serialized_start=581
-  _globals['_COLUMN']._serialized_end=752
-  _globals['_FEATURES']._serialized_start=910
-  _globals['_FEATURES']._serialized_end=972
+  _globals['_GETREQUEST']._serialized_end=219
+  _globals['_BROADCAST']._serialized_start=221
+  _globals['_BROADCAST']._serialized_end=298
+  _globals['_ENTITYID']._serialized_start=300
+  _globals['_ENTITYID']._serialized_end=396
+  _globals['_COMPOSITEID']._serialized_start=398
+  _globals['_COMPOSITEID']._serialized_end=444
+  _globals['_IDPART']._serialized_start=446
+  _globals['_IDPART']._serialized_end=496
+  _globals['_GETRESPONSE']._serialized_start=498
+  _globals['_GETRESPONSE']._serialized_end=616
+  _globals['_COLUMN']._serialized_start=619
+  _globals['_COLUMN']._serialized_end=790
+  _globals['_FEATURES']._serialized_start=948
+  _globals['_FEATURES']._serialized_end=1010
 # @@protoc_insertion_point(module_scope)

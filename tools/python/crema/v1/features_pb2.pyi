@@ -27,18 +27,22 @@ DTYPE_LIST: DType
 DTYPE_STRUCT: DType
 
 class GetRequest(_message.Message):
-    __slots__ = ("entity", "ids", "features", "broadcast", "at")
+    __slots__ = ("entity", "ids", "features", "broadcast", "at", "text_ids", "number_ids")
     ENTITY_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     BROADCAST_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_IDS_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     entity: str
     ids: _containers.RepeatedCompositeFieldContainer[EntityId]
     features: _containers.RepeatedScalarFieldContainer[str]
     broadcast: Broadcast
     at: int
-    def __init__(self, entity: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[EntityId, _Mapping]]] = ..., features: _Optional[_Iterable[str]] = ..., broadcast: _Optional[_Union[Broadcast, _Mapping]] = ..., at: _Optional[int] = ...) -> None: ...
+    text_ids: _containers.RepeatedScalarFieldContainer[str]
+    number_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, entity: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[EntityId, _Mapping]]] = ..., features: _Optional[_Iterable[str]] = ..., broadcast: _Optional[_Union[Broadcast, _Mapping]] = ..., at: _Optional[int] = ..., text_ids: _Optional[_Iterable[str]] = ..., number_ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Broadcast(_message.Message):
     __slots__ = ("entity", "id", "features")
