@@ -202,7 +202,17 @@ extension Engine {
     /// The stored entity keys of `ids` in `group`, with their hashes.
     private func keyBatch(_ ids: [[EntityKeyPart]], for group: GroupPlan, idName: (Int) -> String) throws(EngineError) -> KeyBatch {
         var batch = KeyBatch(reservingCapacity: ids.count, bytesPerKey: 16)
+        let singleType = group.keyFields.count == 1 ? group.keyFields[0].type : nil
         for (index, id) in ids.enumerated() {
+            // The common case, one part of the stored type, skips building a parts array.
+            if id.count == 1, let singleType {
+                switch (singleType, id[0]) {
+                case (.string, .string), (.int, .int):
+                    batch.append(id[0])
+                    continue
+                default: break
+                }
+            }
             batch.append(try keyParts(id, for: group, name: idName(index)))
         }
         return batch

@@ -24,6 +24,18 @@ struct KeyBatch {
     mutating func append(_ parts: [EntityKeyPart]) {
         let start = bytes.count
         EntityKeyCodec.append(parts, to: &bytes)
+        finishKey(from: start)
+    }
+
+    /// Appends one key of a single part.
+    mutating func append(_ part: EntityKeyPart) {
+        let start = bytes.count
+        EntityKeyCodec.append(part, to: &bytes)
+        finishKey(from: start)
+    }
+
+    /// Records the key written to `bytes` from `start` on.
+    private mutating func finishKey(from start: Int) {
         ends.append(bytes.count)
         hashes.append(bytes.withUnsafeBytes { KeyHash.hash(UnsafeRawBufferPointer(rebasing: $0[start...])) })
     }

@@ -1,13 +1,20 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The rows of one group by entity key: an open-addressing table on a 64-bit hash of the key
 /// bytes, laid out flat (entries, slots, key bytes in one buffer) so that a batch of lookups runs
 /// in phases whose memory misses overlap instead of one pointer chase after another.
 ///
 /// Rows get a slot when inserted and keep it; rows are never removed (there is no eviction yet).
 final class RowIndex {
-    /// One table entry: the key's hash and its row's slot (`emptySlot` when unused).
+    /// One table entry: the key's hash, its row's slot (`emptySlot` when unused) and where its
+    /// bytes are in `keyBytes`, so that comparing keys costs one memory access, not two.
     private struct Entry {
         var hash: UInt64
         var slot: Int32
+        var keyLength: UInt32
+        var keyStart: Int
     }
 
     private static let emptySlot: Int32 = -1
@@ -15,10 +22,8 @@ final class RowIndex {
     private(set) var rows: [Row] = []
     /// The keys of all slots, one after another.
     private var keyBytes: [UInt8] = []
-    /// For each slot, where its key ends in `keyBytes` (it starts where the previous one ends).
-    private var keyEnds: [Int] = []
     /// The open-addressing table; its count is a power of two, at most half full.
-    private var entries = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot), count: 1_024)
+    private var entries = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot, keyLength: 0, keyStart: 0), count: 1_024)
 
     /// The number of rows.
     var count: Int { rows.count }
@@ -54,29 +59,10 @@ final class RowIndex {
     /// - Complexity: O(total key length) expected.
     func lookUp(_ batch: KeyBatch, range: Range<Int>, into slots: UnsafeMutableBufferPointer<Int32>) {
         entries.withUnsafeBufferPointer { entries in
-            keyEnds.withUnsafeBufferPointer { keyEnds in
-                keyBytes.withUnsafeBytes { keyBytes in
-                    batch.withKeys { keyOf, hashes in
-                        let mask = entries.count - 1
-                        for position in range {
-                            slots[position] = RowIndex.emptySlot
-                            let hash = hashes[position]
-                            var index = Int(truncatingIfNeeded: hash) & mask
-                            while true {
-                                let entry = entries[index]
-                                if entry.slot == RowIndex.emptySlot { break }
-                                if entry.hash == hash {
-                                    let slot = Int(entry.slot)
-                                    let start = slot == 0 ? 0 : keyEnds[slot - 1]
-                                    let stored = UnsafeRawBufferPointer(rebasing: keyBytes[start..<keyEnds[slot]])
-                                    if stored.elementsEqual(keyOf(position)) {
-                                        slots[position] = entry.slot
-                                        break
-                                    }
-                                }
-                                index = (index + 1) & mask
-                            }
-                        }
+            keyBytes.withUnsafeBytes { keyBytes in
+                batch.withKeys { keyOf, hashes in
+                    for position in range {
+                        slots[position] = Self.slot(of: keyOf(position), hash: hashes[position], in: entries, keyBytes: keyBytes)
                     }
                 }
             }
@@ -85,19 +71,29 @@ final class RowIndex {
 
     /// The slot of `key` or `emptySlot`.
     private func slot(of key: UnsafeRawBufferPointer, hash: UInt64) -> Int32 {
+        entries.withUnsafeBufferPointer { entries in
+            keyBytes.withUnsafeBytes { keyBytes in
+                Self.slot(of: key, hash: hash, in: entries, keyBytes: keyBytes)
+            }
+        }
+    }
+
+    /// The slot of `key` in `entries` (whose keys are in `keyBytes`), or `emptySlot`.
+    @inline(__always)
+    private static func slot(
+        of key: UnsafeRawBufferPointer, hash: UInt64, in entries: UnsafeBufferPointer<Entry>, keyBytes: UnsafeRawBufferPointer
+    ) -> Int32 {
         let mask = entries.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
             let entry = entries[index]
-            if entry.slot == RowIndex.emptySlot { return RowIndex.emptySlot }
-            if entry.hash == hash, self.key(at: Int(entry.slot)).elementsEqual(key) { return entry.slot }
+            if entry.slot == emptySlot { return emptySlot }
+            if entry.hash == hash, Int(entry.keyLength) == key.count,
+               key.isEmpty || memcmp(keyBytes.baseAddress! + entry.keyStart, key.baseAddress!, key.count) == 0 {
+                return entry.slot
+            }
             index = (index + 1) & mask
         }
-    }
-
-    /// The key bytes of `slot`.
-    private func key(at slot: Int) -> ArraySlice<UInt8> {
-        keyBytes[(slot == 0 ? 0 : keyEnds[slot - 1])..<keyEnds[slot]]
     }
 
     /// Adds a row under a key that has none.
@@ -107,14 +103,14 @@ final class RowIndex {
         let slot = Int32(rows.count)
         row.slot = slot
         rows.append(row)
+        let keyStart = keyBytes.count
         keyBytes.append(contentsOf: key)
-        keyEnds.append(keyBytes.count)
-        place(Entry(hash: hash, slot: slot), in: &entries)
+        place(Entry(hash: hash, slot: slot, keyLength: UInt32(key.count), keyStart: keyStart), in: &entries)
     }
 
     /// Doubles the table and places every entry again.
     private func grow() {
-        var larger = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot), count: entries.count * 2)
+        var larger = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot, keyLength: 0, keyStart: 0), count: entries.count * 2)
         for entry in entries where entry.slot != RowIndex.emptySlot {
             place(entry, in: &larger)
         }

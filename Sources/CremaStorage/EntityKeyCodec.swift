@@ -33,14 +33,21 @@ public enum EntityKeyCodec {
     /// - Complexity: O(n) in the total size of the parts.
     public static func append(_ parts: [EntityKeyPart], to bytes: inout [UInt8]) {
         for part in parts {
-            switch part {
-            case .int(let value):
-                bytes.append(intTag)
-                bytes.appendUInt64BigEndian(UInt64(bitPattern: value) ^ (1 << 63))
-            case .string(let string):
-                bytes.append(stringTag)
-                bytes.appendLengthPrefixed(string.utf8)
-            }
+            append(part, to: &bytes)
+        }
+    }
+
+    /// Appends the encoding of one part of an entity key to `bytes`.
+    ///
+    /// - Complexity: O(n) in the size of the part.
+    public static func append(_ part: EntityKeyPart, to bytes: inout [UInt8]) {
+        switch part {
+        case .int(let value):
+            bytes.append(intTag)
+            bytes.appendUInt64BigEndian(UInt64(bitPattern: value) ^ (1 << 63))
+        case .string(let string):
+            bytes.append(stringTag)
+            bytes.appendLengthPrefixed(string.utf8)
         }
     }
 
