@@ -5,13 +5,14 @@ extension Engine {
     /// atomic WriteBatch; after it, recovery replays the log only from the mark. Writer thread.
     func checkpoint() throws(EngineError) {
         let batch = database.makeWriteBatch()
-        var rows = 0
+        var puts: [(key: [UInt8], value: [UInt8])] = []
         for (group, table) in zip(plan.groups, tables) {
             for (key, row) in table.dirty {
-                batch.put(RowKey.make(groupID: group.definition.id, entityKey: key), value: row.encode(of: group), in: .rows)
-                rows += 1
+                puts.append((RowKey.make(groupID: group.definition.id, entityKey: key), row.encode(of: group)))
             }
         }
+        let rows = puts.count
+        batch.putInKeyOrder(puts, in: .rows)
         MetaStore.putCheckpoint(nextArrival, into: batch)
         do {
             try database.write(batch, sync: configuration.durability == .sync)
