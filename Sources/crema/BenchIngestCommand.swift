@@ -81,6 +81,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
                 }
             }
             let start = ContinuousClock.now
+            let cpuStart = processCPUSeconds()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for producerBatches in batches {
                     group.addTask { for batch in producerBatches { _ = try await engine.submit(batch) } }
@@ -88,14 +89,15 @@ struct BenchIngestCommand: AsyncParsableCommand {
                 try await group.waitForAll()
             }
             let elapsed = ContinuousClock.now - start
+            let cpu = processCPUSeconds() - cpuStart
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let statistics = engine.statistics
             engine.shutdown()
             database.close()
             print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key")
-            print("| events | accepted | seconds | events/s applied | commits | checkpoints |")
-            print("|---|---|---|---|---|---|")
-            print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(statistics.commits) | \(statistics.checkpoints) |")
+            print("| events | accepted | seconds | events/s applied | CPU µs per event | commits | checkpoints |")
+            print("|---|---|---|---|---|---|---|")
+            print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(statistics.commits) | \(statistics.checkpoints) |")
             return
         }
         var logger = Logger(label: "crema.bench")
@@ -108,11 +110,13 @@ struct BenchIngestCommand: AsyncParsableCommand {
             try IngestLoad(port: port, producer: "bench-\(index)", chunks: chunks.map(\.0), linesPerChunk: chunks.map(\.1), window: window)
         }
         let start = ContinuousClock.now
+        let cpuStart = processCPUSeconds()
         let failures = Mutex<[any Error]>([])
         DispatchQueue.concurrentPerform(iterations: clients.count) { index in
             do { try clients[index].run() } catch { failures.withLock { $0.append(error) } }
         }
         let elapsed = ContinuousClock.now - start
+        let cpu = processCPUSeconds() - cpuStart
         if let failure = failures.withLock({ $0.first }) { throw failure }
         serverTask.cancel()
         _ = try? await serverTask.value
@@ -126,10 +130,10 @@ struct BenchIngestCommand: AsyncParsableCommand {
         database.close()
 
         print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, durability \(durability)")
-        print("| events | accepted | seconds | events/s acked | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         let perMillion = rows > 0 ? Double(residentGrowth) / Double(rows) : 0
-        print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(Double(bytes) / seconds / 1e6)) | \(format(percentile(latencies, 0.5) * 1000)) | \(format(percentile(latencies, 0.99) * 1000)) | \(statistics.commits) | \(rows) | \(format(Double(residentGrowth) / 1e6)) | \(format(perMillion)) |")
+        print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(format(Double(bytes) / seconds / 1e6)) | \(format(percentile(latencies, 0.5) * 1000)) | \(format(percentile(latencies, 0.99) * 1000)) | \(statistics.commits) | \(rows) | \(format(Double(residentGrowth) / 1e6)) | \(format(perMillion)) |")
     }
 
     private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
@@ -138,6 +142,16 @@ struct BenchIngestCommand: AsyncParsableCommand {
     }
 
     private func format(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    /// CPU time (user and system) this process has used so far, over all its threads; in the
+    /// socket run it includes the load generator's client threads.
+    private func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return user + system
+    }
 
     /// Resident set size of this process, from /proc/self/statm.
     private func residentBytes() -> Int {
