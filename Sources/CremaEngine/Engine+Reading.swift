@@ -46,22 +46,26 @@ extension Engine {
     ) throws(EngineError) -> [[FeatureValue]] {
         let time = time ?? configuration.clock()
         // Column-major: the values of feature c are at c * ids.count ..< (c + 1) * ids.count.
+        // Each group's reading initializes its features' columns.
         let output = UnsafeMutableBufferPointer<FeatureValue>.allocate(capacity: ids.count * features.count)
-        output.initialize(repeating: .null)
         defer { output.deallocate() }
-        for groupIndex in Set(features.map(\.group)).sorted() {
-            let wanted = features.indices.filter { features[$0].group == groupIndex }
-            let keys = try keyBatch(ids, for: plan.groups[groupIndex], idName: idName)
-            let absent = stateLock.withLock {
-                readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
-            }
-            guard !absent.isEmpty, !tables[groupIndex].holdsEveryStoredRow else { continue }
-            do {
+        var initialized: [Int] = []
+        do {
+            for groupIndex in Set(features.map(\.group)).sorted() {
+                let wanted = features.indices.filter { features[$0].group == groupIndex }
+                let keys = try keyBatch(ids, for: plan.groups[groupIndex], idName: idName)
+                let absent = stateLock.withLock {
+                    readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
+                }
+                initialized += wanted
+                guard !absent.isEmpty, !tables[groupIndex].holdsEveryStoredRow else { continue }
                 try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
-            } catch {
-                _ = output.deinitialize()
-                throw error
             }
+        } catch {
+            for column in initialized {
+                _ = UnsafeMutableBufferPointer(rebasing: output[(column * ids.count)..<((column + 1) * ids.count)]).deinitialize()
+            }
+            throw error
         }
         // Moved out, not copied: no reference counting per value.
         return features.indices.map { column in
@@ -72,9 +76,10 @@ extension Engine {
         }
     }
 
-    /// Fills the `wanted` features of the keys whose rows are in memory, in phases: look every
-    /// key up, copy each feature's cached values (`ResultCache`), then compute the values the
-    /// cache lacks from the rows' states and cache them. The caller holds the state lock.
+    /// Initializes the `wanted` columns of `output`: values of the keys whose rows are in memory,
+    /// null for the others. In phases: look every key up, copy each feature's cached values
+    /// (`ResultCache`), then compute the values the cache lacks from the rows' states and cache
+    /// them. The caller holds the state lock.
     ///
     /// - Returns: the positions of the keys with no row in memory.
     private func readInMemory(
@@ -84,7 +89,12 @@ extension Engine {
         let group = plan.groups[groupIndex]
         let table = tables[groupIndex]
         let rows = table.rows.rows
-        guard !rows.isEmpty else { return Array(0..<keys.count) }
+        guard !rows.isEmpty else {
+            for column in wanted {
+                (output.baseAddress! + column * keys.count).initialize(repeating: .null, count: keys.count)
+            }
+            return Array(0..<keys.count)
+        }
         table.cache.reserve(slot: rows.count - 1)
         let slots = UnsafeMutableBufferPointer<Int32>.allocate(capacity: keys.count)
         // One flag per (position, wanted feature) whose value the cache lacks.

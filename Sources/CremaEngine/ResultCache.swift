@@ -15,24 +15,34 @@ enum FeatureFreshness: Sendable {
 /// touches neither the row nor its states. The writer invalidates a slot whenever its row
 /// changes; readers fill slots while holding the engine's state lock.
 ///
-/// The first 64 features of a group are cached (one bit each); later ones are computed on
-/// every read.
+/// Ints, floats and Booleans are kept as 8-byte payloads (two cache lines for a row of 16
+/// features rather than six as `FeatureValue`s), with their kind in the slot's masks; other
+/// values are kept as `FeatureValue`s. The first 64 features of a group are cached (one bit
+/// each); later ones are computed on every read.
 final class ResultCache {
     /// The most features cached per row.
     static let capacity = 64
 
-    /// Which features of a slot are filled and the read times they all hold for.
+    /// Which features of a slot are filled, the read times they all hold for, and each filled
+    /// value's kind: a bit in `ints`, `floats` or `bools` (payload in `scalars`), in `boxed`
+    /// (in `values`), or in none of them (null).
     fileprivate struct Validity {
         var filled: UInt64 = 0
         var from = Int64.min
         var until = Int64.min
+        var ints: UInt64 = 0
+        var floats: UInt64 = 0
+        var bools: UInt64 = 0
+        var boxed: UInt64 = 0
     }
 
     /// How long each of the group's features holds.
     private let freshness: [FeatureFreshness]
     /// Cached features per slot.
     private let stride: Int
-    /// Values by `slot * stride + feature`; meaningful where the slot's `filled` has its bit.
+    /// Int, float and Boolean payloads by `slot * stride + feature`.
+    private var scalars: [UInt64] = []
+    /// Other values by `slot * stride + feature`.
     private var values: [FeatureValue] = []
     /// One per slot.
     private var validity: [Validity] = []
@@ -47,6 +57,7 @@ final class ResultCache {
     func reserve(slot: Int) {
         guard slot >= validity.count else { return }
         validity.append(contentsOf: repeatElement(Validity(), count: slot + 1 - validity.count))
+        scalars.append(contentsOf: repeatElement(0, count: validity.count * stride - scalars.count))
         values.append(contentsOf: repeatElement(.null, count: validity.count * stride - values.count))
     }
 
@@ -57,44 +68,66 @@ final class ResultCache {
 
     /// Calls `body` with a view of the cache through which reads at `time` get and store values.
     func withValues<Result>(at time: Int64, _ body: (Access) -> Result) -> Result {
-        values.withUnsafeMutableBufferPointer { values in
-            validity.withUnsafeMutableBufferPointer { validity in
-                body(Access(values: values, validity: validity, stride: stride, freshness: freshness, time: time))
+        scalars.withUnsafeMutableBufferPointer { scalars in
+            values.withUnsafeMutableBufferPointer { values in
+                validity.withUnsafeMutableBufferPointer { validity in
+                    body(Access(scalars: scalars, values: values, validity: validity, stride: stride, freshness: freshness, time: time))
+                }
             }
         }
     }
 
     /// Reads and stores cached values of one read time.
     struct Access {
+        fileprivate let scalars: UnsafeMutableBufferPointer<UInt64>
         fileprivate let values: UnsafeMutableBufferPointer<FeatureValue>
         fileprivate let validity: UnsafeMutableBufferPointer<Validity>
         fileprivate let stride: Int
         fileprivate let freshness: [FeatureFreshness]
         fileprivate let time: Int64
 
-        /// Copies the cached values of `feature` of every slot in `slots` (skipping negative
-        /// ones) to `output` at the slot's position; reports the positions with no value that
-        /// holds at the read time. One tight loop per feature, so that the memory misses of
-        /// different rows overlap.
+        /// Initializes `output` (uninitialized memory, one element per slot) with the cached
+        /// values of `feature`: null for a negative slot and for a slot with no value that holds
+        /// at the read time, whose position it reports. One tight loop per feature, so that the
+        /// memory misses of different rows overlap.
         ///
         /// - Complexity: O(slots).
         func gather(
             feature: Int, slots: UnsafeBufferPointer<Int32>, into output: UnsafeMutableBufferPointer<FeatureValue>,
             missing: (_ position: Int) -> Void
         ) {
+            let target = output.baseAddress!
             guard feature < stride else {
-                for position in slots.indices where slots[position] >= 0 { missing(position) }
+                for position in slots.indices {
+                    (target + position).initialize(to: .null)
+                    if slots[position] >= 0 { missing(position) }
+                }
                 return
             }
             let bit: UInt64 = 1 << UInt64(feature)
             for position in slots.indices {
                 let slot = Int(slots[position])
-                guard slot >= 0 else { continue }
+                guard slot >= 0 else {
+                    (target + position).initialize(to: .null)
+                    continue
+                }
                 let state = validity[slot]
-                if state.filled & bit != 0, state.from <= time, time < state.until {
-                    output[position] = values[slot &* stride &+ feature]
-                } else {
+                guard state.filled & bit != 0, state.from <= time, time < state.until else {
+                    (target + position).initialize(to: .null)
                     missing(position)
+                    continue
+                }
+                let index = slot &* stride &+ feature
+                if state.ints & bit != 0 {
+                    (target + position).initialize(to: .int(Int64(bitPattern: scalars[index])))
+                } else if state.floats & bit != 0 {
+                    (target + position).initialize(to: .float(Double(bitPattern: scalars[index])))
+                } else if state.bools & bit != 0 {
+                    (target + position).initialize(to: .bool(scalars[index] != 0))
+                } else if state.boxed & bit != 0 {
+                    (target + position).initialize(to: values[index])
+                } else {
+                    (target + position).initialize(to: .null)
                 }
             }
         }
@@ -115,9 +148,29 @@ final class ResultCache {
             }
             state.from = max(state.from, holds.lowerBound)
             state.until = min(state.until, holds.upperBound)
-            state.filled |= 1 << UInt64(feature)
+            let bit: UInt64 = 1 << UInt64(feature)
+            state.filled |= bit
+            state.ints &= ~bit
+            state.floats &= ~bit
+            state.bools &= ~bit
+            state.boxed &= ~bit
+            let index = slot * stride + feature
+            switch value {
+            case .null: break
+            case .int(let number):
+                state.ints |= bit
+                scalars[index] = UInt64(bitPattern: number)
+            case .float(let number):
+                state.floats |= bit
+                scalars[index] = number.bitPattern
+            case .bool(let flag):
+                state.bools |= bit
+                scalars[index] = flag ? 1 : 0
+            default:
+                state.boxed |= bit
+                values[index] = value
+            }
             validity[slot] = state
-            values[slot * stride + feature] = value
         }
     }
 }

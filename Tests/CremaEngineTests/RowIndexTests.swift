@@ -82,14 +82,14 @@ struct ResultCacheTests {
         let time: Int64 = 10 * hour + 1_000
         func read(_ feature: Int, at time: Int64) -> FeatureValue? {
             let slots: [Int32] = [2]
-            var output: [FeatureValue] = [.null]
+            let output = UnsafeMutableBufferPointer<FeatureValue>.allocate(capacity: 1)
+            defer { output.deallocate() }
             var missed = false
             cache.withValues(at: time) { access in
-                slots.withUnsafeBufferPointer { slots in
-                    output.withUnsafeMutableBufferPointer { access.gather(feature: feature, slots: slots, into: $0) { _ in missed = true } }
-                }
+                slots.withUnsafeBufferPointer { access.gather(feature: feature, slots: $0, into: output) { _ in missed = true } }
             }
-            return missed ? nil : output[0]
+            let value = output.baseAddress!.move()
+            return missed ? nil : value
         }
         #expect(read(0, at: time) == nil)
         cache.withValues(at: time) { access in
