@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The rows of one group by entity key: an open-addressing table on a 64-bit hash of the key
 /// bytes, laid out flat (entries, slots, key bytes in one buffer) so that a batch of lookups runs
 /// in phases whose memory misses overlap instead of one pointer chase after another.
@@ -89,7 +85,7 @@ final class RowIndex {
             let entry = entries[index]
             if entry.slot == emptySlot { return emptySlot }
             if entry.hash == hash, Int(entry.keyLength) == key.count,
-               key.isEmpty || memcmp(keyBytes.baseAddress! + entry.keyStart, key.baseAddress!, key.count) == 0 {
+               bytesEqual(UnsafeRawBufferPointer(rebasing: keyBytes[entry.keyStart..<(entry.keyStart + key.count)]), key) {
                 return entry.slot
             }
             index = (index + 1) & mask
@@ -126,6 +122,23 @@ final class RowIndex {
         }
         table[index] = entry
     }
+}
+
+/// Whether two buffers of the same length hold the same bytes, eight at a time (entity keys are
+/// short: a call to `memcmp` costs more than the comparison).
+@inline(__always)
+private func bytesEqual(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Bool {
+    var offset = 0
+    while offset + 8 <= first.count {
+        guard first.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == second.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        else { return false }
+        offset += 8
+    }
+    while offset < first.count {
+        guard first[offset] == second[offset] else { return false }
+        offset += 1
+    }
+    return true
 }
 
 /// A 64-bit hash of entity key bytes, eight bytes at a time (keys are short: a tag and a few
