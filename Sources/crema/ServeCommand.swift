@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let grpcServer = GRPCFeatureServer(
             configuration: GRPCFeatureServer.Configuration(host: grpcAddress.host, port: grpcAddress.port),
-            engine: engine, logger: logger
+            engine: engine, metrics: metrics, logger: logger
         )
         let announcement = ReadyAnnouncement { [specs, data] in
             let bound = try await ingestServer.boundAddress()

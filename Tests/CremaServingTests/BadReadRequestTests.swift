@@ -137,7 +137,7 @@ struct BadReadRequestTests {
         ("int key that overflows", "99999999999999999999"),
     ])
     func grpcBadRequests(problem: String, named: String) async throws {
-        try await GRPCFixture.withServer { client, engine in
+        try await GRPCFixture.withServer { client, engine, _ in
             var request = GRPCFixture.request("video", [GRPCFixture.text("v1")], ["video_stats.views_1d"])
             switch problem {
             case "cohort id with too many parts":
@@ -178,7 +178,7 @@ struct BadReadRequestTests {
 
     @Test("gRPC: an id of the wrong shape is named by its position among many ids")
     func grpcWrongShapeNamesTheID() async throws {
-        try await GRPCFixture.withServer { client, _ in
+        try await GRPCFixture.withServer { client, _, _ in
             let request = GRPCFixture.request(
                 "country_category", [GRPCFixture.composite(["US", "music"]), GRPCFixture.composite(["FR", "music"]), GRPCFixture.composite(["US"])],
                 ["cohort_stats.views_1d"]

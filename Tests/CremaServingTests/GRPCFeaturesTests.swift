@@ -95,14 +95,17 @@ enum GRPCFixture {
     }
 
     /// Runs `body` with a gRPC client of a real server over a real engine and RocksDB in a
-    /// temp directory, after the standard events are applied.
+    /// temp directory, after the standard events are applied, and the server's metrics.
     static func withServer(
-        _ body: (_ client: Crema_V1_Features.Client<HTTP2ClientTransport.Posix>, _ engine: Engine) async throws -> Void
+        _ body: (_ client: Crema_V1_Features.Client<HTTP2ClientTransport.Posix>, _ engine: Engine, _ metrics: CremaMetrics) async throws -> Void
     ) async throws {
         try await withTestEngine(specText: specText, now: now) { engine, _ in
             try await submit(events, to: engine)
 
-            let server = GRPCFeatureServer(configuration: GRPCFeatureServer.Configuration(host: "127.0.0.1", port: 0), engine: engine)
+            let metrics = CremaMetrics(engine: engine)
+            let server = GRPCFeatureServer(
+                configuration: GRPCFeatureServer.Configuration(host: "127.0.0.1", port: 0), engine: engine, metrics: metrics
+            )
             let running = Task { try await server.run() }
             do {
                 let port = try await server.boundPort()
@@ -110,7 +113,7 @@ enum GRPCFixture {
                     target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext
                 )
                 try await withGRPCClient(transport: transport) { client in
-                    try await body(Crema_V1_Features.Client(wrapping: client), engine)
+                    try await body(Crema_V1_Features.Client(wrapping: client), engine, metrics)
                 }
             } catch {
                 running.cancel()
@@ -304,7 +307,7 @@ func expectColumnsMatch(_ response: Crema_V1_GetResponse, _ request: FeatureRequ
 struct GRPCFeaturesTests {
     @Test("every video column decodes to what FeatureService reads; never-seen ids are null in the bitmap")
     func videoColumns() async throws {
-        try await GRPCFixture.withServer { client, engine in
+        try await GRPCFixture.withServer { client, engine, _ in
             let ids = ["v1", "v2", "v404", "v3"]
             let response = try await client.get(GRPCFixture.request("video", ids.map(GRPCFixture.text), GRPCFixture.videoFeatures))
             #expect(response.ids == ids.map(GRPCFixture.text))
@@ -353,7 +356,7 @@ struct GRPCFeaturesTests {
 
     @Test("broadcast columns of length 1: last_n, sequence with a null member, vector last; at moves the windows")
     func broadcastAndAt() async throws {
-        try await GRPCFixture.withServer { client, engine in
+        try await GRPCFixture.withServer { client, engine, _ in
             var request = GRPCFixture.request("video", [GRPCFixture.text("v1"), GRPCFixture.text("v1")], GRPCFixture.videoFeatures, at: GRPCFixture.base - 1)
             request.broadcast.entity = "user"
             request.broadcast.id = GRPCFixture.text("u1")
@@ -388,7 +391,7 @@ struct GRPCFeaturesTests {
 
     @Test("cohort ids as composites, int keys as numbers or text, duplicates kept in order")
     func cohortAndIntKeys() async throws {
-        try await GRPCFixture.withServer { client, engine in
+        try await GRPCFixture.withServer { client, engine, _ in
             let cohorts = [["US", "music"], ["FR", "music"], ["US", "sports"], ["DE", "music"], ["US", "music"]]
             let cohortResponse = try await client.get(GRPCFixture.request("country_category", cohorts.map(GRPCFixture.composite), ["cohort_stats.views_1d"]))
             #expect(cohortResponse.ids == cohorts.map(GRPCFixture.composite))
@@ -413,7 +416,7 @@ struct GRPCFeaturesTests {
 
     @Test("packed text_ids and number_ids read what the same ids as messages read, and echo nothing")
     func packedIDs() async throws {
-        try await GRPCFixture.withServer { client, _ in
+        try await GRPCFixture.withServer { client, _, _ in
             let videos = ["v1", "v404", "v3", "v1"]
             var packed = GRPCFixture.request("video", [], GRPCFixture.videoFeatures)
             packed.textIds = videos
@@ -436,9 +439,24 @@ struct GRPCFeaturesTests {
         }
     }
 
+    @Test("each call is counted by status code and timed in /metrics, with its number of ids")
+    func metricsOfCalls() async throws {
+        try await GRPCFixture.withServer { client, _, metrics in
+            _ = try await client.get(GRPCFixture.request("video", [GRPCFixture.text("v1"), GRPCFixture.text("v2")], ["video_stats.views_1d"]))
+            await #expect(throws: RPCError.self) {
+                _ = try await client.get(GRPCFixture.request("planet", [GRPCFixture.text("p1")], []))
+            }
+            let text = String(decoding: metrics.render(), as: UTF8.self)
+            #expect(text.contains(#"crema_grpc_requests_total{method="Features/Get",code="ok"} 1"#), "\(text)")
+            #expect(text.contains(#"crema_grpc_requests_total{method="Features/Get",code="invalidArgument"} 1"#))
+            #expect(text.contains(#"crema_grpc_request_duration_seconds_count{method="Features/Get"} 2"#))
+            #expect(text.contains(#"crema_read_ids_sum{route="grpc Features/Get"} 3"#))
+        }
+    }
+
     @Test("10,000 ids: bitmaps over many bytes, every column matches")
     func manyIDs() async throws {
-        try await GRPCFixture.withServer { client, engine in
+        try await GRPCFixture.withServer { client, engine, _ in
             let ids = (0..<10_000).map { "v\($0 % 7)" }
             let response = try await client.get(GRPCFixture.request("video", ids.map(GRPCFixture.text), GRPCFixture.videoFeatures))
             #expect(response.columns.allSatisfy { $0.validity.count == 1_250 })
@@ -459,7 +477,7 @@ struct GRPCFeaturesTests {
         ("too many ids", "too many ids"),
     ])
     func badRequests(problem: String, named: String) async throws {
-        try await GRPCFixture.withServer { client, _ in
+        try await GRPCFixture.withServer { client, _, _ in
             var request = GRPCFixture.request("video", [GRPCFixture.text("v1")], ["video_stats.views_1d"])
             switch problem {
             case "unknown entity":

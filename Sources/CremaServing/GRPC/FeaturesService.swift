@@ -20,10 +20,12 @@ struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
     let layouts: [String: ColumnLayout]
     /// Where reads and encoding run.
     let threadPool: NIOThreadPool
+    /// Where each call is recorded, if anywhere.
+    let metrics: CremaMetrics?
 
     /// Creates the service over `engine`, deriving the layouts of the engine's spec once.
     /// - Complexity: O(features of the spec).
-    init(engine: Engine, threadPool: NIOThreadPool = .singleton) {
+    init(engine: Engine, metrics: CremaMetrics? = nil, threadPool: NIOThreadPool = .singleton) {
         service = FeatureService(engine: engine)
         var layouts: [String: ColumnLayout] = [:]
         for group in engine.spec.groups {
@@ -38,6 +40,7 @@ struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
         }
         self.layouts = layouts
         self.threadPool = threadPool
+        self.metrics = metrics
     }
 
     /// Answers one `Get`: the ids echoed, one column per feature of `ids.count` rows, and one
@@ -45,11 +48,17 @@ struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
     /// - Throws: `RPCError` (`.invalidArgument`, `.unavailable` or `.internalError`).
     /// - Complexity: O(ids × features).
     func get(request: Crema_V1_GetRequest, context: ServerContext) async throws -> Crema_V1_GetResponse {
+        let start = ContinuousClock.now
+        metrics?.recordBatchSize(route: "grpc Features/Get", ids: request.ids.count + request.textIds.count + request.numberIds.count)
         do {
-            return try await threadPool.runIfActive { try answer(request) }
+            let response = try await threadPool.runIfActive { try answer(request) }
+            metrics?.recordRPC(method: "Features/Get", code: "ok", duration: .now - start)
+            return response
         } catch let error as RPCError {
+            metrics?.recordRPC(method: "Features/Get", code: "\(error.code)", duration: .now - start)
             throw error
         } catch {
+            metrics?.recordRPC(method: "Features/Get", code: "unavailable", duration: .now - start)
             throw RPCError(code: .unavailable, message: "the server is shutting down")
         }
     }

@@ -36,9 +36,10 @@ public final class GRPCFeatureServer: Service, Sendable {
     /// Creates a server; it listens once `run()` is called.
     /// - Parameters:
     ///   - engine: What reads go to.
+    ///   - metrics: Where each call's status, latency and number of ids are recorded, if given.
     ///   - threadPool: Where reads and column encoding run, off the cooperative pool.
     public init(
-        configuration: Configuration, engine: Engine, threadPool: NIOThreadPool = .singleton,
+        configuration: Configuration, engine: Engine, metrics: CremaMetrics? = nil, threadPool: NIOThreadPool = .singleton,
         logger: Logger = Logger(label: "crema.grpc")
     ) {
         self.configuration = configuration
@@ -48,7 +49,7 @@ public final class GRPCFeatureServer: Service, Sendable {
         var transportConfiguration = HTTP2ServerTransport.Posix.Config.defaults
         transportConfiguration.rpc.maxRequestPayloadSize = configuration.maximumRequestBytes
         transport = .http2NIOPosix(address: address, transportSecurity: .plaintext, config: transportConfiguration)
-        server = GRPCServer(transport: transport, services: [FeaturesService(engine: engine, threadPool: threadPool)])
+        server = GRPCServer(transport: transport, services: [FeaturesService(engine: engine, metrics: metrics, threadPool: threadPool)])
         self.logger = logger
     }
 

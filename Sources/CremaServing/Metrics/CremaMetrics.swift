@@ -15,7 +15,10 @@ import Synchronization
 ///
 /// Exposed (Prometheus names):
 /// - `crema_http_requests_total{route, status}`, `crema_http_request_duration_seconds{route}`
-///   (histogram), `crema_read_ids{route}` (histogram of ids per read request);
+///   (histogram), `crema_read_ids{route}` (histogram of ids per read request, `route` is
+///   `grpc Features/Get` for gRPC);
+/// - `crema_grpc_requests_total{method, code}`, `crema_grpc_request_duration_seconds{method}`
+///   (histogram, when the gRPC server is given these metrics);
 /// - `crema_ingest_events_total{outcome="accepted|rejected|duplicate|late"}`,
 ///   `crema_engine_commits_total`, `crema_engine_rows_in_memory`;
 /// - `crema_ingest_connections_total`, `crema_ingest_connections_open`,
@@ -63,6 +66,7 @@ public final class CremaMetrics: Sendable {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["crema_http_request_duration_seconds"] = Self.latencyBuckets
+        factory.durationHistogramBuckets["crema_grpc_request_duration_seconds"] = Self.latencyBuckets
         factory.valueHistogramBuckets["crema_read_ids"] = Self.batchSizeBuckets
         self.factory = factory
     }
@@ -78,6 +82,15 @@ public final class CremaMetrics: Sendable {
             .increment()
         let (seconds, attoseconds) = duration.components
         CoreMetrics.Timer(label: "crema_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Records one answered gRPC call; `code` is its status code's name (`ok`, `invalidArgument`…).
+    func recordRPC(method: String, code: String, duration: Duration) {
+        CoreMetrics.Counter(label: "crema_grpc_requests_total", dimensions: [("method", method), ("code", code)], factory: factory)
+            .increment()
+        let (seconds, attoseconds) = duration.components
+        CoreMetrics.Timer(label: "crema_grpc_request_duration_seconds", dimensions: [("method", method)], factory: factory)
             .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
