@@ -6,10 +6,17 @@ extension Engine {
     func checkpoint() throws(EngineError) {
         let batch = database.makeWriteBatch()
         var puts: [(key: [UInt8], value: [UInt8])] = []
+        // Estimated memory of each dirty row, for bounding the rows in memory.
+        var sizes: [[Int]] = []
         for (group, table) in zip(plan.groups, tables) {
+            var groupSizes: [Int] = []
+            groupSizes.reserveCapacity(table.dirty.count)
             for (key, row) in table.dirty {
-                puts.append((RowKey.make(groupID: group.definition.id, entityKey: key), row.encode(of: group)))
+                let encoded = row.encode(of: group)
+                groupSizes.append(Self.estimatedMemory(ofEncodedBytes: encoded.count))
+                puts.append((RowKey.make(groupID: group.definition.id, entityKey: key), encoded))
             }
+            sizes.append(groupSizes)
         }
         let rows = puts.count
         batch.putInKeyOrder(puts, in: .rows)
@@ -21,13 +28,46 @@ extension Engine {
         }
         checkpointMark = nextArrival
         stateLock.withLock {
-            for table in tables {
-                for (_, row) in table.dirty { row.isDirty = false }
+            for (table, groupSizes) in zip(tables, sizes) {
+                for ((_, row), size) in zip(table.dirty, groupSizes) {
+                    row.isDirty = false
+                    table.eviction.setSize(size, slot: Int(row.slot))
+                }
                 table.dirty.removeAll(keepingCapacity: true)
             }
+            evictOverBudget()
         }
         lastCheckpoint = .now
         settledLock.withLock { counters.checkpoints += 1 }
+    }
+
+    /// The memory a row takes, estimated from its encoded size (states are objects with
+    /// headers and array capacity the encoding packs away).
+    static func estimatedMemory(ofEncodedBytes count: Int) -> Int { 3 * count + 512 }
+
+    /// Removes rows stored in RocksDB and unused for longest (CLOCK), group by group in turn,
+    /// until the estimated memory of the rows is within `rowMemoryBudget`. Dirty rows stay.
+    /// Writer thread, holding the state lock.
+    private func evictOverBudget() {
+        guard let budget = configuration.rowMemoryBudget else { return }
+        var total = tables.reduce(0) { $0 + $1.eviction.totalBytes }
+        var evicted = true
+        while total > budget && evicted {
+            evicted = false
+            for table in tables where total > budget {
+                let rows = table.rows.rows
+                guard let slot = table.eviction.nextVictim(slotCount: table.rows.slotCount, isEvictable: { !rows[$0].isDirty }) else {
+                    continue
+                }
+                let before = table.eviction.totalBytes
+                table.eviction.forget(slot: slot)
+                total -= before - table.eviction.totalBytes
+                table.cache.invalidate(slot: slot)
+                table.rows[table.rows.key(ofSlot: slot)] = nil
+                table.holdsEveryStoredRow = false
+                evicted = true
+            }
+        }
     }
 
     /// Whether enough has changed, or enough time has passed, for a checkpoint.

@@ -174,6 +174,7 @@ extension Engine {
             }
             report(eventIndex, use)
             table.cache.invalidate(slot: Int(row.slot))
+            table.eviction.markReferenced(slot: Int(row.slot))
             row.newestEventTime = max(row.newestEventTime, item.time)
             table.markDirty(row, key: key)
         }

@@ -54,11 +54,14 @@ extension Engine {
             for groupIndex in Set(features.map(\.group)).sorted() {
                 let wanted = features.indices.filter { features[$0].group == groupIndex }
                 let keys = try keyBatch(ids, for: plan.groups[groupIndex], idName: idName)
-                let absent = stateLock.withLock {
-                    readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
+                let (absent, holdsEveryStoredRow) = stateLock.withLock {
+                    (
+                        readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output),
+                        tables[groupIndex].holdsEveryStoredRow
+                    )
                 }
                 initialized += wanted
-                guard !absent.isEmpty, !tables[groupIndex].holdsEveryStoredRow else { continue }
+                guard !absent.isEmpty, !holdsEveryStoredRow else { continue }
                 try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
             }
         } catch {
@@ -96,6 +99,7 @@ extension Engine {
             return Array(0..<keys.count)
         }
         table.cache.reserve(slot: rows.count - 1)
+        table.eviction.reserve(slot: rows.count - 1)
         let slots = UnsafeMutableBufferPointer<Int32>.allocate(capacity: keys.count)
         // One flag per (position, wanted feature) whose value the cache lacks.
         let lacking = UnsafeMutableBufferPointer<Bool>.allocate(capacity: keys.count * wanted.count)
@@ -113,30 +117,36 @@ extension Engine {
         // store into one row's cache even when an id repeats.
         let chunks = Self.chunks(of: keys.count, minimum: 2_048)
         table.cache.withValues(at: time) { cache in
-            let shared = ReadChunks(index: table.rows, rows: rows, cache: cache, slots: slots, output: output, lacking: lacking)
-            DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
-                let range = chunks[chunk]
-                shared.index.lookUp(keys, range: range, into: shared.slots)
-                let chunkSlots = UnsafeBufferPointer(rebasing: shared.slots[range])
-                for (index, target) in targets.enumerated() {
-                    let start = target.column * keys.count + range.lowerBound
-                    let columnOutput = UnsafeMutableBufferPointer(rebasing: shared.output[start..<(start + range.count)])
-                    shared.cache.gather(feature: target.feature, slots: chunkSlots, into: columnOutput) {
-                        shared.lacking[(range.lowerBound + $0) * targets.count + index] = true
+            table.eviction.withReferencedBits { referenced in
+                let shared = ReadChunks(
+                    index: table.rows, rows: rows, cache: cache, slots: slots, output: output, lacking: lacking, referenced: referenced
+                )
+                DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
+                    let range = chunks[chunk]
+                    shared.index.lookUp(keys, range: range, into: shared.slots)
+                    let chunkSlots = UnsafeBufferPointer(rebasing: shared.slots[range])
+                    for (index, target) in targets.enumerated() {
+                        let start = target.column * keys.count + range.lowerBound
+                        let columnOutput = UnsafeMutableBufferPointer(rebasing: shared.output[start..<(start + range.count)])
+                        shared.cache.gather(feature: target.feature, slots: chunkSlots, into: columnOutput) {
+                            shared.lacking[(range.lowerBound + $0) * targets.count + index] = true
+                        }
                     }
                 }
-            }
-            DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
-                for position in 0..<keys.count {
-                    let slot = Int(shared.slots[position])
-                    guard slot >= 0, slot % chunks.count == chunk else { continue }
-                    let flags = position * targets.count
-                    guard shared.lacking[flags..<(flags + targets.count)].contains(true) else { continue }
-                    let states = shared.rows[slot].states
-                    for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
-                        let value = group.aggregators[target.aggregate].result(of: states[target.aggregate], feature: target.window, at: time)
-                        shared.cache.store(value, slot: slot, feature: target.feature)
-                        shared.output[target.column * keys.count + position] = value
+                // Each core owns the rows whose referenced bits share a word: no two store into one.
+                DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
+                    for position in 0..<keys.count {
+                        let slot = Int(shared.slots[position])
+                        guard slot >= 0, (slot >> 6) % chunks.count == chunk else { continue }
+                        shared.referenced[slot >> 6] |= 1 << UInt64(slot & 63)
+                        let flags = position * targets.count
+                        guard shared.lacking[flags..<(flags + targets.count)].contains(true) else { continue }
+                        let states = shared.rows[slot].states
+                        for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
+                            let value = group.aggregators[target.aggregate].result(of: states[target.aggregate], feature: target.window, at: time)
+                            shared.cache.store(value, slot: slot, feature: target.feature)
+                            shared.output[target.column * keys.count + position] = value
+                        }
                     }
                 }
             }
@@ -270,6 +280,7 @@ private struct ReadChunks: @unchecked Sendable {
     let slots: UnsafeMutableBufferPointer<Int32>
     let output: UnsafeMutableBufferPointer<FeatureValue>
     let lacking: UnsafeMutableBufferPointer<Bool>
+    let referenced: UnsafeMutableBufferPointer<UInt64>
 }
 
 /// What the chunks of one RocksDB read share: each writes only its own positions and failure.

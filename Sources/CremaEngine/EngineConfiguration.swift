@@ -20,6 +20,10 @@ public struct EngineConfiguration: Sendable {
     public var checkpointRows = 50_000
     /// The longest time between checkpoints while rows change.
     public var checkpointInterval: Swift.Duration = .seconds(2)
+    /// The estimated memory the rows in memory may take (bytes); nil: unbounded. After each
+    /// checkpoint, rows not used for longest that are stored in RocksDB leave memory until the
+    /// estimate is under it; they are read from RocksDB again when needed.
+    public var rowMemoryBudget: Int?
     /// How long raw events stay in the log (ms).
     public var retainEvents: Int64 = 7 * Milliseconds.day
     /// The server clock in epoch ms; tests replace it.

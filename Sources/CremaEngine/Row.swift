@@ -84,10 +84,12 @@ final class GroupTable {
     let rows = RowIndex()
     /// Finalized values of the rows' features, by slot.
     let cache: ResultCache
+    /// What bounding the rows in memory needs.
+    let eviction = EvictionClock()
     /// Whether every row of the group stored in RocksDB is also in memory (the group had no
-    /// stored rows when the engine opened; rows are only stored from memory and never leave
-    /// it), so that a key missing here has no row at all and needs no RocksDB read.
-    let holdsEveryStoredRow: Bool
+    /// stored rows when the engine opened, rows are only stored from memory, and none has been
+    /// evicted), so that a key missing here has no row at all and needs no RocksDB read.
+    var holdsEveryStoredRow: Bool
     /// The rows changed since the last checkpoint, each once.
     var dirty: [(key: [UInt8], row: Row)] = []
 

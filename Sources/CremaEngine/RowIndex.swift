@@ -2,7 +2,9 @@
 /// bytes, laid out flat (entries, slots, key bytes in one buffer) so that a batch of lookups runs
 /// in phases whose memory misses overlap instead of one pointer chase after another.
 ///
-/// Rows get a slot when inserted and keep it; rows are never removed (there is no eviction yet).
+/// A row keeps its slot while it is in the index; a removed row's slot is reused by a later
+/// insert. Removal shifts later entries of the probe run back (no tombstones); key bytes of
+/// removed rows are reclaimed once they are half of the key buffer.
 final class RowIndex {
     /// One table entry: the key's hash, its row's slot (`emptySlot` when unused) and where its
     /// bytes are in `keyBytes`, so that comparing keys costs one memory access, not two.
@@ -14,17 +16,29 @@ final class RowIndex {
     }
 
     private static let emptySlot: Int32 = -1
-    /// Rows by slot.
+    private static let emptyEntry = Entry(hash: 0, slot: emptySlot, keyLength: 0, keyStart: 0)
+    /// Rows by slot; a free slot holds `vacant`.
     private(set) var rows: [Row] = []
-    /// The keys of all slots, one after another.
+    /// What free slots hold.
+    private let vacant = Row(states: [], newestEventTime: Int64.min)
+    /// Slots of removed rows, reused first.
+    private var freeSlots: [Int32] = []
+    /// Where each slot's key is in `keyBytes`.
+    private var keyPlaces: [(start: Int, length: Int)] = []
+    /// The keys of the rows, one after another.
     private var keyBytes: [UInt8] = []
+    /// Bytes of `keyBytes` that belong to removed rows.
+    private var removedKeyBytes = 0
     /// The open-addressing table; its count is a power of two, at most half full.
-    private var entries = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot, keyLength: 0, keyStart: 0), count: 1_024)
+    private var entries = [Entry](repeating: RowIndex.emptyEntry, count: 1_024)
 
     /// The number of rows.
-    var count: Int { rows.count }
+    private(set) var count = 0
+    /// One more than the highest slot ever used: every slot is below it.
+    var slotCount: Int { rows.count }
 
-    /// The row of `key`. Setting a row inserts it or replaces the one of the same key.
+    /// The row of `key`. Setting a row inserts it or replaces the one of the same key; setting
+    /// nil removes it.
     ///
     /// - Complexity: O(key length) expected.
     subscript(key: [UInt8]) -> Row? {
@@ -35,7 +49,10 @@ final class RowIndex {
             }
         }
         set {
-            guard let newValue else { preconditionFailure("rows are never removed from a RowIndex") }
+            guard let newValue else {
+                key.withUnsafeBytes { remove($0, hash: KeyHash.hash($0)) }
+                return
+            }
             key.withUnsafeBytes { bytes in
                 let hash = KeyHash.hash(bytes)
                 let slot = slot(of: bytes, hash: hash)
@@ -47,6 +64,12 @@ final class RowIndex {
                 }
             }
         }
+    }
+
+    /// The key of the row in `slot`.
+    func key(ofSlot slot: Int) -> [UInt8] {
+        let place = keyPlaces[slot]
+        return Array(keyBytes[place.start..<(place.start + place.length)])
     }
 
     /// Writes the slot of every key of `batch` in `range`, or -1 for a key with no row, to
@@ -92,21 +115,79 @@ final class RowIndex {
         }
     }
 
-    /// Adds a row under a key that has none.
+    /// Adds a row under a key that has none, in a free slot if there is one.
     private func insert(_ row: Row, key: UnsafeRawBufferPointer, hash: UInt64) {
-        precondition(rows.count < Int32.max, "a group holds at most \(Int32.max) rows in memory")
-        if (rows.count + 1) * 2 > entries.count { grow() }
-        let slot = Int32(rows.count)
-        row.slot = slot
-        rows.append(row)
+        precondition(rows.count < Int32.max || !freeSlots.isEmpty, "a group holds at most \(Int32.max) rows in memory")
+        if (count + 1) * 2 > entries.count { grow() }
+        let slot: Int32
         let keyStart = keyBytes.count
+        if let free = freeSlots.popLast() {
+            slot = free
+            rows[Int(slot)] = row
+            keyPlaces[Int(slot)] = (keyStart, key.count)
+        } else {
+            slot = Int32(rows.count)
+            rows.append(row)
+            keyPlaces.append((keyStart, key.count))
+        }
+        row.slot = slot
+        count += 1
         keyBytes.append(contentsOf: key)
         place(Entry(hash: hash, slot: slot, keyLength: UInt32(key.count), keyStart: keyStart), in: &entries)
     }
 
+    /// Removes the row of `key`, if any: frees its slot and closes the gap in its probe run by
+    /// moving later entries back (an entry moves when the gap lies between its home and it).
+    private func remove(_ key: UnsafeRawBufferPointer, hash: UInt64) {
+        let mask = entries.count - 1
+        var gap = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = entries[gap]
+            if entry.slot == RowIndex.emptySlot { return }
+            if entry.hash == hash, Int(entry.keyLength) == key.count,
+               keyBytes.withUnsafeBytes({ bytesEqual(UnsafeRawBufferPointer(rebasing: $0[entry.keyStart..<(entry.keyStart + key.count)]), key) }) {
+                break
+            }
+            gap = (gap + 1) & mask
+        }
+        let removed = entries[gap]
+        rows[Int(removed.slot)].slot = -1
+        rows[Int(removed.slot)] = vacant
+        freeSlots.append(removed.slot)
+        count -= 1
+        removedKeyBytes += Int(removed.keyLength)
+        var next = (gap + 1) & mask
+        while entries[next].slot != RowIndex.emptySlot {
+            let home = Int(truncatingIfNeeded: entries[next].hash) & mask
+            // The entry may fill the gap unless its home lies cyclically in (gap, next].
+            let homeIsAfterGap = gap <= next ? (gap < home && home <= next) : (gap < home || home <= next)
+            if !homeIsAfterGap {
+                entries[gap] = entries[next]
+                gap = next
+            }
+            next = (next + 1) & mask
+        }
+        entries[gap] = RowIndex.emptyEntry
+        if removedKeyBytes > 65_536, removedKeyBytes * 2 > keyBytes.count { compactKeys() }
+    }
+
+    /// Copies the keys of the rows still in the index into a new buffer.
+    private func compactKeys() {
+        var compacted: [UInt8] = []
+        compacted.reserveCapacity(keyBytes.count - removedKeyBytes)
+        for index in entries.indices where entries[index].slot != RowIndex.emptySlot {
+            let start = entries[index].keyStart
+            entries[index].keyStart = compacted.count
+            keyPlaces[Int(entries[index].slot)].start = compacted.count
+            compacted.append(contentsOf: keyBytes[start..<(start + Int(entries[index].keyLength))])
+        }
+        keyBytes = compacted
+        removedKeyBytes = 0
+    }
+
     /// Doubles the table and places every entry again.
     private func grow() {
-        var larger = [Entry](repeating: Entry(hash: 0, slot: RowIndex.emptySlot, keyLength: 0, keyStart: 0), count: entries.count * 2)
+        var larger = [Entry](repeating: RowIndex.emptyEntry, count: entries.count * 2)
         for entry in entries where entry.slot != RowIndex.emptySlot {
             place(entry, in: &larger)
         }

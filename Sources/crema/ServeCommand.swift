@@ -32,8 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "wal: acknowledge once the batch is in the WAL; sync: also fsync it.")
     var durability: EngineConfiguration.Durability = .wal
 
-    @Option(help: "Bytes of RocksDB's block cache.")
-    var cacheSize = 256 << 20
+    @Option(help: """
+        Bytes of memory for rows and RocksDB's block cache (an eighth of it, at most 256 MiB); \
+        rows unused for longest leave memory beyond it and are read from RocksDB when needed.
+        """)
+    var cacheSize = 4 << 30
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -44,9 +47,11 @@ struct ServeCommand: AsyncParsableCommand {
         let address = try IngestAddress(parsing: ingest)
         let httpAddress = try HostAndPort(parsing: http, option: "--http")
         let grpcAddress = try HostAndPort(parsing: grpc, option: "--grpc")
-        let database = try Database(path: data, options: DatabaseOptions(blockCacheBytes: cacheSize))
+        let blockCacheBytes = min(cacheSize / 8, 256 << 20)
+        let database = try Database(path: data, options: DatabaseOptions(blockCacheBytes: blockCacheBytes))
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.durability = durability
+        engineConfiguration.rowMemoryBudget = cacheSize - blockCacheBytes
         let engine = try Engine(spec: spec, database: database, configuration: engineConfiguration, logger: logger)
         let ingestServer = IngestServer(
             configuration: IngestServer.Configuration(address: address), spec: spec, sink: engine, logger: logger

@@ -30,13 +30,18 @@ final class EngineHarness {
     let retainEvents: Int64
     /// The longest wall-clock time between checkpoints.
     let checkpointInterval: Duration
+    /// The engine's `rowMemoryBudget` and `checkpointRows`.
+    let rowMemoryBudget: Int?
+    let checkpointRows: Int
 
     init(
         spec yaml: String, now: Int64 = 1_763_900_000_000, retainEvents: Int64 = 7 * 86_400_000,
-        checkpointInterval: Duration = .seconds(2)
+        checkpointInterval: Duration = .seconds(2), rowMemoryBudget: Int? = nil, checkpointRows: Int = 50_000
     ) throws {
         self.retainEvents = retainEvents
         self.checkpointInterval = checkpointInterval
+        self.rowMemoryBudget = rowMemoryBudget
+        self.checkpointRows = checkpointRows
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         clock = TestClock(now)
@@ -62,6 +67,8 @@ final class EngineHarness {
         configuration.clock = { clock.now }
         configuration.retainEvents = retainEvents
         configuration.checkpointInterval = checkpointInterval
+        configuration.rowMemoryBudget = rowMemoryBudget
+        configuration.checkpointRows = checkpointRows
         engine = try Engine(spec: spec, database: database, configuration: configuration)
     }
 

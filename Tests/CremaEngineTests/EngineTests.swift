@@ -279,3 +279,30 @@ struct LargeReadTests {
         }
     }
 }
+
+@Suite("Engine memory bound")
+struct MemoryBoundTests {
+    @Test("rows beyond the memory budget leave memory after checkpoints and read, and take events, from RocksDB")
+    func evictedRowsReadAndUpdateFromStorage() async throws {
+        // A budget of 50 kB holds a few dozen of these rows (about 1 kB each, estimated);
+        // a checkpoint follows every commit.
+        let bounded = try EngineHarness(spec: spec, now: start, rowMemoryBudget: 50_000, checkpointRows: 1)
+        let unbounded = try EngineHarness(spec: spec, now: start)
+        let ids = (0..<600).map { "v\($0)" }
+        let features = ["video_stats.views_1h", "video_stats.views_1d", "video_stats.watch_1d", "video_stats.total"]
+        for round in 0..<3 {
+            let lines = ids.enumerated().map { number, id in
+                view("u\(number % 7)", id, ts: start - Int64(number + round * 600) * 1_000, watch: number % 50, liked: number % 2 == 0)
+            }
+            for chunk in stride(from: 0, to: lines.count, by: 100) {
+                let part = Array(lines[chunk..<min(chunk + 100, lines.count)])
+                try await bounded.send(part)
+                try await unbounded.send(part)
+            }
+            #expect(bounded.engine.rowsInMemory < 300, "round \(round): \(bounded.engine.rowsInMemory) rows in memory")
+            #expect(try bounded.read("video", ids + ["never"], features) == unbounded.read("video", ids + ["never"], features), "round \(round)")
+        }
+        try bounded.restart()
+        #expect(try bounded.read("video", ids, features) == unbounded.read("video", ids, features))
+    }
+}

@@ -59,6 +59,39 @@ struct RowIndexTests {
         }
     }
 
+    @Test("random inserts and removals agree with a Dictionary; freed slots are reused; key bytes are compacted", arguments: [7, 8] as [UInt64])
+    func removals(seed: UInt64) {
+        let index = RowIndex()
+        var model: [[UInt8]: Row] = [:]
+        var random = LinearCongruential(seed: seed)
+        let keys = randomKeys(3_000, seed: seed).map(EntityKeyCodec.encode)
+        for step in 0..<40_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            if random.next() % 3 == 0 {
+                index[key] = nil
+                model[key] = nil
+            } else if model[key] == nil {
+                let row = Row(states: [], newestEventTime: Int64(step))
+                index[key] = row
+                model[key] = row
+            }
+        }
+        #expect(index.count == model.count)
+        #expect(index.slotCount <= keys.count, "freed slots are reused")
+        for key in keys {
+            #expect(index[key] === model[key])
+            if let row = model[key] { #expect(index.key(ofSlot: Int(row.slot)) == key) }
+        }
+        var batch = KeyBatch(reservingCapacity: keys.count, bytesPerKey: 8)
+        for key in keys { batch.append(try! EntityKeyCodec.decode(key)) }
+        let slots = UnsafeMutableBufferPointer<Int32>.allocate(capacity: keys.count)
+        defer { slots.deallocate() }
+        index.lookUp(batch, range: 0..<keys.count, into: slots)
+        for (position, key) in keys.enumerated() {
+            #expect((slots[position] >= 0 ? index.rows[Int(slots[position])] : nil) === model[key])
+        }
+    }
+
     @Test("keys that share a prefix or differ only in their last byte stay apart")
     func nearKeys() {
         let index = RowIndex()
@@ -67,6 +100,23 @@ struct RowIndexTests {
         for (number, key) in keys.enumerated() { #expect(index[key]?.newestEventTime == Int64(number)) }
         #expect(index[[2]] == nil)
         #expect(Set(keys.map { $0.withUnsafeBytes(KeyHash.hash) }).count == keys.count)
+    }
+}
+
+@Suite("EvictionClock")
+struct EvictionClockTests {
+    @Test("a used row gets a second chance; unsized and unevictable slots are skipped")
+    func secondChance() {
+        let clock = EvictionClock()
+        for slot in 0..<4 { clock.setSize(100, slot: slot) }
+        #expect(clock.totalBytes == 400)
+        clock.markReferenced(slot: 0)
+        #expect(clock.nextVictim(slotCount: 5) { _ in true } == 1, "slot 0 was used: the hand clears it and moves on")
+        clock.forget(slot: 1)
+        #expect(clock.totalBytes == 300)
+        #expect(clock.nextVictim(slotCount: 5) { $0 != 2 } == 3, "slot 2 is not evictable, slot 4 has no size")
+        #expect(clock.nextVictim(slotCount: 5) { _ in true } == 0, "slot 0's second chance is used up")
+        #expect(clock.nextVictim(slotCount: 5) { _ in false } == nil)
     }
 }
 
