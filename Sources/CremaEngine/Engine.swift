@@ -121,6 +121,12 @@ public final class Engine: IngestSink, @unchecked Sendable {
         stateLock.withLock { tables.reduce(0) { $0 + $1.rows.count } }
     }
 
+    /// The estimated memory of the rows in memory as of the last checkpoint (bytes), which
+    /// `EngineConfiguration.rowMemoryBudget` bounds.
+    public var estimatedRowMemory: Int {
+        stateLock.withLock { tables.reduce(0) { $0 + $1.eviction.totalBytes } }
+    }
+
     private func runWriter() {
         while let submissions = queue.take(maxEvents: configuration.maxBatchEvents, waitingAtMost: configuration.checkpointInterval) {
             if let failure {

@@ -127,13 +127,15 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let rows = engine.rowsInMemory
         let residentGrowth = residentBytes() - residentBefore
         engine.shutdown()
+        // After the final checkpoint every row has a size: the estimate `--cache-size` bounds.
+        let estimate = engine.estimatedRowMemory
         database.close()
 
         print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, durability \(durability)")
-        print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows | estimated row MB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         let perMillion = rows > 0 ? Double(residentGrowth) / Double(rows) : 0
-        print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(format(Double(bytes) / seconds / 1e6)) | \(format(percentile(latencies, 0.5) * 1000)) | \(format(percentile(latencies, 0.99) * 1000)) | \(statistics.commits) | \(rows) | \(format(Double(residentGrowth) / 1e6)) | \(format(perMillion)) |")
+        print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(format(Double(bytes) / seconds / 1e6)) | \(format(percentile(latencies, 0.5) * 1000)) | \(format(percentile(latencies, 0.99) * 1000)) | \(statistics.commits) | \(rows) | \(format(Double(residentGrowth) / 1e6)) | \(format(perMillion)) | \(format(Double(estimate) / 1e6)) |")
     }
 
     private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
