@@ -45,6 +45,11 @@ final class CremaProcess {
 
     /// Waits for the ready line and returns the ingest port it names.
     func waitUntilReady() throws -> Int {
+        try waitUntilReadyPorts().ingest
+    }
+
+    /// Waits for the ready line and returns the ingest and HTTP ports it names.
+    func waitUntilReadyPorts() throws -> (ingest: Int, http: Int) {
         var seen = ""
         while true {
             let chunk = output.fileHandleForReading.availableData
@@ -53,9 +58,12 @@ final class CremaProcess {
                 throw ProcessFailure(message: "crema exited before it was ready: \(seen) \(stderr)")
             }
             seen += String(decoding: chunk, as: UTF8.self)
-            if let range = seen.range(of: #"ingest on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                let port = seen[range].split(separator: ":").last!
-                return Int(port)!
+            func port(of listener: String) -> Int? {
+                guard let range = seen.range(of: listener + #" on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
+                return Int(seen[range].split(separator: ":").last!)
+            }
+            if let ingest = port(of: "ingest"), let http = port(of: "http") {
+                return (ingest, http)
             }
         }
     }

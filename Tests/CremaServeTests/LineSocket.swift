@@ -58,6 +58,15 @@ final class LineSocket {
         }
     }
 
+    /// Reads everything until the peer closes the connection.
+    func readToEnd() throws -> String {
+        var lines: [String] = []
+        while let line = try readLine() { lines.append(line) }
+        lines.append(String(decoding: buffer, as: UTF8.self))
+        buffer.removeAll()
+        return lines.joined(separator: "\n")
+    }
+
     /// Reads lines until a JSON line with key `key`; returns it parsed.
     func readReply(withKey key: String) throws -> [String: Any] {
         while let line = try readLine() {
