@@ -5,32 +5,7 @@ import CremaStorage
 import Foundation
 import Testing
 
-private let spec = """
-events:
-  click:
-    time: ts
-    fields: { item: string, amount: int }
-entities:
-  item: { key: item }
-features:
-  item_stats:
-    entity: item
-    from: click
-    aggregates:
-      clicks: { op: count }
-      amount: { op: sum, field: amount }
-      recent: { op: last_n, field: amount, n: 3 }
-"""
-
 private let items = 10
-
-/// A temp directory with the test spec in `specs/` and room for `data/`.
-private func makeWorkspace() throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-serve-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory.appendingPathComponent("specs"), withIntermediateDirectories: true)
-    try spec.write(to: directory.appendingPathComponent("specs/clicks.yaml"), atomically: true, encoding: .utf8)
-    return directory
-}
 
 private func click(seq: Int, ts: Int64) -> String {
     "{\"type\": \"click\", \"seq\": \(seq), \"ts\": \(ts), \"item\": \"i\(seq % items)\", \"amount\": \(seq)}\n"
@@ -40,7 +15,7 @@ private func click(seq: Int, ts: Int64) -> String {
 struct CrashRecoveryTests {
     @Test("killed with SIGKILL mid-stream again and again, it restarts to exactly the acknowledged state")
     func exactlyOnceAcrossKills() async throws {
-        let workspace = try makeWorkspace()
+        let workspace = try makeClicksWorkspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
         let arguments = ["serve", "--specs", workspace.appendingPathComponent("specs").path,
                          "--data", workspace.appendingPathComponent("data").path, "--ingest", "127.0.0.1:0", "--http", "127.0.0.1:0",
@@ -89,7 +64,7 @@ struct CrashRecoveryTests {
         #expect(round == kills + 1)
 
         let database = try Database(path: workspace.appendingPathComponent("data").path)
-        let engine = try Engine(spec: SpecCompiler.compile(sources: [(file: "clicks.yaml", text: spec)]).get(), database: database)
+        let engine = try Engine(spec: SpecCompiler.compile(sources: [(file: "clicks.yaml", text: clicksSpec)]).get(), database: database)
         defer { engine.shutdown() }
         #expect(try await engine.lastSequence(of: "clicks-1") == UInt64(total))
         let references = try engine.resolve(features: ["item_stats.clicks", "item_stats.amount"], of: "item")

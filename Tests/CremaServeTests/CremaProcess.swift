@@ -1,5 +1,31 @@
 import Foundation
 
+/// The spec the process tests serve: clicks on items.
+let clicksSpec = """
+events:
+  click:
+    time: ts
+    fields: { item: string, amount: int }
+entities:
+  item: { key: item }
+features:
+  item_stats:
+    entity: item
+    from: click
+    aggregates:
+      clicks: { op: count }
+      amount: { op: sum, field: amount }
+      recent: { op: last_n, field: amount, n: 3 }
+"""
+
+/// A temp directory with `clicksSpec` in `specs/` and room for `data/`.
+func makeClicksWorkspace() throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-serve-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("specs"), withIntermediateDirectories: true)
+    try clicksSpec.write(to: directory.appendingPathComponent("specs/clicks.yaml"), atomically: true, encoding: .utf8)
+    return directory
+}
+
 /// The `crema` binary built next to the test bundle, run as a subprocess.
 final class CremaProcess {
     let process = Process()

@@ -1,25 +1,5 @@
-import CremaAggregation
-import CremaEngine
-import CremaSpec
-import CremaStorage
 import Foundation
 import Testing
-
-private let spec = """
-events:
-  click:
-    time: ts
-    fields: { item: string, amount: int }
-entities:
-  item: { key: item }
-features:
-  item_stats:
-    entity: item
-    from: click
-    aggregates:
-      clicks: { op: count, windows: [1h] }
-      amount: { op: sum, field: amount }
-"""
 
 /// One HTTP/1.1 request over a fresh connection; returns the body.
 private func httpGet(port: Int, _ request: String) throws -> String {
@@ -32,10 +12,8 @@ private func httpGet(port: Int, _ request: String) throws -> String {
 struct MemoryBoundServeTests {
     @Test("with a small --cache-size, rows leave memory after checkpoints and read back from RocksDB")
     func smallCacheSize() throws {
-        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("crema-serve-\(UUID().uuidString)")
+        let workspace = try makeClicksWorkspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
-        try FileManager.default.createDirectory(at: workspace.appendingPathComponent("specs"), withIntermediateDirectories: true)
-        try spec.write(to: workspace.appendingPathComponent("specs/clicks.yaml"), atomically: true, encoding: .utf8)
         // 400 kB: 50 kB of block cache, 350 kB for rows (about 1 kB each, estimated).
         let server = try CremaProcess([
             "serve", "--specs", workspace.appendingPathComponent("specs").path, "--data", workspace.appendingPathComponent("data").path,
@@ -66,7 +44,7 @@ struct MemoryBoundServeTests {
         }
         #expect(rowsInMemory < items / 2, "rows in memory: \(rowsInMemory)")
         let ids = (0..<items).map { "\"i\($0)\"" }.joined(separator: ",")
-        let body = "{\"entity\": \"item\", \"ids\": [\(ids)], \"features\": [\"item_stats.clicks_1h\", \"item_stats.amount\"]}"
+        let body = "{\"entity\": \"item\", \"ids\": [\(ids)], \"features\": [\"item_stats.clicks\", \"item_stats.amount\"]}"
         let answer = try httpGet(
             port: ports.http,
             "POST /v1/features HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
@@ -74,7 +52,7 @@ struct MemoryBoundServeTests {
         let json = try #require(answer.range(of: "\r\n\r\n").map { String(answer[$0.upperBound...]) })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let features = try #require(object["features"] as? [String: [Int]])
-        #expect(features["item_stats.clicks_1h"] == Array(repeating: 2, count: items))
+        #expect(features["item_stats.clicks"] == Array(repeating: 2, count: items))
         #expect(features["item_stats.amount"] == (0..<items).map { 2 * $0 })
     }
 }
