@@ -50,14 +50,15 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     /// What `crema bench read` can measure.
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case first, hot, http, grpc, cold
+        case first, hot, ingesting, http, grpc, cold
     }
 
     @Option(
         parsing: .upToNextOption,
         help: """
             The scenarios, in this order: first (server-side, every id read for the first time since its row changed), \
-            hot (server-side, again), http, grpc (client-side, in this process), cold (server-side after a restart).
+            hot (server-side, again), ingesting (hot while events are applied as fast as the engine takes them), \
+            http, grpc (client-side, in this process), cold (server-side after a restart).
             """
     )
     var scenarios = Scenario.allCases
@@ -79,6 +80,9 @@ struct BenchReadCommand: AsyncParsableCommand {
         }
         if scenarios.contains(.hot) {
             try await measure("hot, server-side (FeatureService.get)", engine: engine!, overHTTP: false)
+        }
+        if scenarios.contains(.ingesting) {
+            try await measureWhileIngesting(engine: engine!, spec: spec)
         }
         if scenarios.contains(.http) {
             try await measure("hot, client-side (HTTP POST /v1/features)", engine: engine!, overHTTP: true)
@@ -122,17 +126,45 @@ struct BenchReadCommand: AsyncParsableCommand {
     private func load(into engine: Engine, spec: CompiledSpec) async throws {
         var generator = try EventGenerator(spec: spec, event: event, entities: entities, seed: 7)
         let decoder = EventDecoder(spec: spec)
-        let now = systemTimeMilliseconds()
         var sequence = 1
         while sequence <= events {
-            var batch: [DecodedEvent] = []
-            for _ in 0..<min(4_096, events - sequence + 1) {
-                let line = generator.line(sequence: sequence, now: now)
-                batch.append(try decoder.decode(line: Array(line.utf8.dropLast()), lineNumber: sequence, expectsSequence: true).get())
-                sequence += 1
-            }
-            _ = try await engine.submit(IngestBatch(producer: "bench-read", events: batch))
+            let count = min(4_096, events - sequence + 1)
+            _ = try await engine.submit(try batch(of: count, from: sequence, producer: "bench-read", &generator, decoder))
+            sequence += count
         }
+    }
+
+    /// `count` generated events from `sequence` on, stamped now.
+    private func batch(
+        of count: Int, from sequence: Int, producer: String?, _ generator: inout EventGenerator, _ decoder: EventDecoder
+    ) throws -> IngestBatch {
+        let now = systemTimeMilliseconds()
+        let events = try (sequence..<(sequence + count)).map { number in
+            let line = generator.line(sequence: number, now: now)
+            return try decoder.decode(line: Array(line.utf8.dropLast()), lineNumber: number, expectsSequence: true).get()
+        }
+        return IngestBatch(producer: producer, events: events)
+    }
+
+    /// Hot server-side reads while another task submits batches of 4,096 events back to back
+    /// (without a producer, so the same batches can be sent again).
+    private func measureWhileIngesting(engine: Engine, spec: CompiledSpec) async throws {
+        var generator = try EventGenerator(spec: spec, event: event, entities: entities, seed: 13)
+        let decoder = EventDecoder(spec: spec)
+        let batches = try (0..<32).map { try batch(of: 4_096, from: $0 * 4_096 + 1, producer: nil, &generator, decoder) }
+        let writer = Task {
+            var applied = 0
+            while !Task.isCancelled {
+                _ = try await engine.submit(batches[(applied / 4_096) % batches.count])
+                applied += 4_096
+            }
+            return applied
+        }
+        let start = ContinuousClock.now
+        try await measure("hot, server-side, while ingesting", engine: engine, overHTTP: false)
+        writer.cancel()
+        let applied = try await writer.value
+        print("|   (events applied meanwhile: \(applied) in \(format(milliseconds(ContinuousClock.now - start) / 1_000)) s) | | | |")
     }
 
     private func request(_ random: inout SplitMix64) -> FeatureRequest {
