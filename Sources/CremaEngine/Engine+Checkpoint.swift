@@ -61,9 +61,7 @@ extension Engine {
                 guard let slot = table.eviction.nextVictim(slotCount: table.rows.slotCount, isEvictable: { !rows[$0].isDirty }) else {
                     continue
                 }
-                let before = table.eviction.totalBytes
-                table.eviction.forget(slot: slot)
-                total -= before - table.eviction.totalBytes
+                total -= table.eviction.forget(slot: slot)
                 table.cache.invalidate(slot: slot)
                 table.rows[table.rows.key(ofSlot: slot)] = nil
                 table.holdsEveryStoredRow = false

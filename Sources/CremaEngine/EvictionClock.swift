@@ -32,12 +32,15 @@ final class EvictionClock {
         sizes[slot] = bytes
     }
 
-    /// Forgets `slot` (its row left memory).
-    func forget(slot: Int) {
-        guard slot < sizes.count else { return }
-        totalBytes -= sizes[slot]
+    /// Forgets `slot` (its row left memory); returns the estimated bytes it freed.
+    @discardableResult
+    func forget(slot: Int) -> Int {
+        guard slot < sizes.count else { return 0 }
+        let freed = sizes[slot]
+        totalBytes -= freed
         sizes[slot] = 0
         referenced[slot >> 6] &= ~(1 << UInt64(slot & 63))
+        return freed
     }
 
     /// The next slot to evict among `slotCount`: a sized row that `isEvictable` accepts and

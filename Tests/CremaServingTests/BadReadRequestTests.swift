@@ -126,7 +126,17 @@ struct BadReadRequestTests {
         }
     }
 
-    @Test("gRPC: ids and broadcasts of the wrong shape are INVALID_ARGUMENT naming the problem, then the server still serves", arguments: [
+    @Test("gRPC: bad entities, features, ids and broadcasts are INVALID_ARGUMENT naming the problem, then the server still serves", arguments: [
+        ("unknown entity", "planet"),
+        ("unknown feature", "video_stats.nope"),
+        ("feature of another entity", "user_history.recent_videos"),
+        ("id with no kind", "ids[1]"),
+        ("composite part with no kind", "ids[0].composite.parts[1]"),
+        ("cohort id of the wrong length", "2 parts"),
+        ("int key that is not a number", "seven"),
+        ("broadcast without an id", "broadcast.id"),
+        ("broadcast feature of another entity", "video_stats.views_1d"),
+        ("too many ids", "too many ids"),
         ("cohort id with too many parts", "2 parts"),
         ("text id for a cohort", "2 parts"),
         ("composite id for a single key", "1 part"),
@@ -140,6 +150,30 @@ struct BadReadRequestTests {
         try await GRPCFixture.withServer { client, engine, _ in
             var request = GRPCFixture.request("video", [GRPCFixture.text("v1")], ["video_stats.views_1d"])
             switch problem {
+            case "unknown entity":
+                request.entity = "planet"
+            case "unknown feature":
+                request.features = ["video_stats.nope"]
+            case "feature of another entity":
+                request.features = ["user_history.recent_videos"]
+            case "id with no kind":
+                request.ids = [GRPCFixture.text("v1"), Crema_V1_EntityId()]
+            case "composite part with no kind":
+                request = GRPCFixture.request("country_category", [GRPCFixture.composite(["US", "music"])], ["cohort_stats.views_1d"])
+                request.ids[0].composite.parts[1] = Crema_V1_IdPart()
+            case "cohort id of the wrong length":
+                request = GRPCFixture.request("country_category", [GRPCFixture.composite(["US"])], ["cohort_stats.views_1d"])
+            case "int key that is not a number":
+                request = GRPCFixture.request("account", [GRPCFixture.text("seven")], ["account_stats.total_watch"])
+            case "broadcast without an id":
+                request.broadcast.entity = "user"
+                request.broadcast.features = ["user_history.recent_videos"]
+            case "broadcast feature of another entity":
+                request.broadcast.entity = "user"
+                request.broadcast.id = GRPCFixture.text("u1")
+                request.broadcast.features = ["video_stats.views_1d"]
+            case "too many ids":
+                request.ids = (0...FeatureService.maximumIDs).map { GRPCFixture.text("v\($0)") }
             case "cohort id with too many parts":
                 request = GRPCFixture.request("country_category", [GRPCFixture.composite(["US", "music", "x"])], ["cohort_stats.views_1d"])
             case "text id for a cohort":
