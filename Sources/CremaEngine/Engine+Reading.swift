@@ -20,7 +20,10 @@ extension Engine {
             guard found.group.entity == entity else {
                 throw EngineError(.badRequest, "feature \"\(name)\" belongs to entity \"\(found.group.entity)\", not \"\(entity)\"")
             }
-            references.append(FeatureReference(name: name, group: group, aggregate: aggregate, feature: found.featureIndex))
+            references.append(FeatureReference(
+                name: name, group: group, aggregate: aggregate, feature: found.featureIndex,
+                kind: ScalarKind(operation: found.aggregate.operation, fieldTypes: found.aggregate.fieldTypes)
+            ))
         }
         return references
     }
@@ -35,20 +38,18 @@ extension Engine {
 
     /// Reads `features` of each id at `time` (the server clock when nil).
     ///
-    /// An id with no row in a feature's group reads as null. Ids are given as key parts; an int
-    /// key may be given as a string of digits and a string key as an int.
-    /// An id of the wrong shape is a `.badRequest` naming it by `idName` (`ids[3]`).
+    /// An id with no row in a feature's group reads as null. An int key may be given as a string
+    /// of digits and a string key as an int. An id of the wrong shape is a `.badRequest` naming
+    /// it by `idName` (`ids[3]`).
     /// - Returns: one column per feature, one value per id, in request order.
     /// - Complexity: O(ids × features); rows not in memory cost one batched RocksDB read per group.
     public func read(
-        ids: [[EntityKeyPart]], features: [FeatureReference], at time: Int64? = nil,
+        ids: EntityIDs, features: [FeatureReference], at time: Int64? = nil,
         idName: (Int) -> String = { "ids[\($0)]" }
-    ) throws(EngineError) -> [[FeatureValue]] {
+    ) throws(EngineError) -> [FeatureColumn] {
         let time = time ?? configuration.clock()
-        // Column-major: the values of feature c are at c * ids.count ..< (c + 1) * ids.count.
         // Each group's reading initializes its features' columns.
-        let output = UnsafeMutableBufferPointer<FeatureValue>.allocate(capacity: ids.count * features.count)
-        defer { output.deallocate() }
+        let output = ReadOutput(count: ids.count, features: features)
         var initialized: [Int] = []
         do {
             for groupIndex in Set(features.map(\.group)).sorted() {
@@ -65,18 +66,18 @@ extension Engine {
                 try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
             }
         } catch {
-            for column in initialized {
-                _ = UnsafeMutableBufferPointer(rebasing: output[(column * ids.count)..<((column + 1) * ids.count)]).deinitialize()
-            }
+            output.discard(initialized: initialized)
             throw error
         }
-        // Moved out, not copied: no reference counting per value.
-        return features.indices.map { column in
-            [FeatureValue](unsafeUninitializedCapacity: ids.count) { buffer, count in
-                buffer.baseAddress!.moveInitialize(from: output.baseAddress! + column * ids.count, count: ids.count)
-                count = ids.count
-            }
-        }
+        return output.takeColumns()
+    }
+
+    /// Reads `features` of each id, given as key parts, at `time`; see `read(ids:features:at:idName:)`.
+    public func read(
+        ids: [[EntityKeyPart]], features: [FeatureReference], at time: Int64? = nil,
+        idName: (Int) -> String = { "ids[\($0)]" }
+    ) throws(EngineError) -> [FeatureColumn] {
+        try read(ids: .parts(ids), features: features, at: time, idName: idName)
     }
 
     /// Initializes the `wanted` columns of `output`: values of the keys whose rows are in memory,
@@ -87,15 +88,13 @@ extension Engine {
     /// - Returns: the positions of the keys with no row in memory.
     private func readInMemory(
         _ keys: KeyBatch, of groupIndex: Int, features: [FeatureReference], wanted: [Int], at time: Int64,
-        into output: UnsafeMutableBufferPointer<FeatureValue>
+        into output: ReadOutput
     ) -> [Int] {
         let group = plan.groups[groupIndex]
         let table = tables[groupIndex]
         let rows = table.rows.rows
         guard !rows.isEmpty else {
-            for column in wanted {
-                (output.baseAddress! + column * keys.count).initialize(repeating: .null, count: keys.count)
-            }
+            for column in wanted { output.initializeNull(column: column) }
             return Array(0..<keys.count)
         }
         table.cache.reserve(slot: rows.count - 1)
@@ -116,6 +115,7 @@ extension Engine {
         // position; computing the values the cache lacks splits by slot, so that no two cores
         // store into one row's cache even when an id repeats.
         let chunks = Self.chunks(of: keys.count, minimum: 2_048)
+        let count = keys.count
         table.cache.withValues(at: time) { cache in
             table.eviction.withReferencedBits { referenced in
                 let shared = ReadChunks(
@@ -126,16 +126,22 @@ extension Engine {
                     shared.index.lookUp(keys, range: range, into: shared.slots)
                     let chunkSlots = UnsafeBufferPointer(rebasing: shared.slots[range])
                     for (index, target) in targets.enumerated() {
-                        let start = target.column * keys.count + range.lowerBound
-                        let columnOutput = UnsafeMutableBufferPointer(rebasing: shared.output[start..<(start + range.count)])
-                        shared.cache.gather(feature: target.feature, slots: chunkSlots, into: columnOutput) {
-                            shared.lacking[(range.lowerBound + $0) * targets.count + index] = true
+                        let markLacking = { (position: Int) in shared.lacking[(range.lowerBound + position) * targets.count + index] = true }
+                        if let kind = shared.output.kinds[target.column] {
+                            let (payloads, isPresent) = shared.output.scalars(of: target.column)
+                            shared.cache.gatherScalars(
+                                feature: target.feature, kind: kind, slots: chunkSlots, payloads: payloads + range.lowerBound,
+                                isPresent: isPresent + range.lowerBound, missing: markLacking
+                            )
+                        } else {
+                            let columnOutput = UnsafeMutableBufferPointer(start: shared.output.boxed(of: target.column) + range.lowerBound, count: range.count)
+                            shared.cache.gather(feature: target.feature, slots: chunkSlots, into: columnOutput, missing: markLacking)
                         }
                     }
                 }
                 // Each core owns the rows whose referenced bits share a word: no two store into one.
                 DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
-                    for position in 0..<keys.count {
+                    for position in 0..<count {
                         let slot = Int(shared.slots[position])
                         guard slot >= 0, (slot >> 6) % chunks.count == chunk else { continue }
                         shared.referenced[slot >> 6] |= 1 << UInt64(slot & 63)
@@ -145,7 +151,7 @@ extension Engine {
                         for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
                             let value = group.aggregators[target.aggregate].result(of: states[target.aggregate], feature: target.window, at: time)
                             shared.cache.store(value, slot: slot, feature: target.feature)
-                            shared.output[target.column * keys.count + position] = value
+                            shared.output.set(value, column: target.column, position: position)
                         }
                     }
                 }
@@ -164,12 +170,12 @@ extension Engine {
     /// only the sections of the aggregates asked for, and fills their values in `columns`.
     private func readStored(
         _ positions: [Int], keys: KeyBatch, of groupIndex: Int, features: [FeatureReference], wanted: [Int],
-        at time: Int64, into output: UnsafeMutableBufferPointer<FeatureValue>
+        at time: Int64, into output: ReadOutput
     ) throws(EngineError) {
         let group = plan.groups[groupIndex]
         let aggregates = Array(Set(wanted.map { features[$0].aggregate })).sorted()
         let targets = wanted.map { column in
-            (base: column * keys.count, aggregate: features[column].aggregate,
+            (column: column, aggregate: features[column].aggregate,
              state: aggregates.firstIndex(of: features[column].aggregate)!, window: features[column].feature)
         }
         // Chunks run on separate cores: each reads its own keys and writes its own positions.
@@ -191,9 +197,8 @@ extension Engine {
                     guard let value else { continue }
                     let states = try Row.decode(value, of: group, aggregates: aggregates).states
                     for target in targets {
-                        shared.output[target.base + position] = group.aggregators[target.aggregate].result(
-                            of: states[target.state], feature: target.window, at: time
-                        )
+                        let value = group.aggregators[target.aggregate].result(of: states[target.state], feature: target.window, at: time)
+                        shared.output.set(value, column: target.column, position: position)
                     }
                 }
             } catch let error as EngineError {
@@ -211,29 +216,42 @@ extension Engine {
     /// that read no feature of it; an id of the wrong shape is a `.badRequest` naming it by `idName`.
     /// - Complexity: O(ids).
     public func validate(
-        ids: [[EntityKeyPart]], of entity: String, idName: (Int) -> String = { "ids[\($0)]" }
+        ids: EntityIDs, of entity: String, idName: (Int) -> String = { "ids[\($0)]" }
     ) throws(EngineError) {
         guard let group = plan.groups.first(where: { $0.definition.entity == entity }) else { return }
-        for (index, id) in ids.enumerated() {
-            _ = try keyParts(id, for: group, name: idName(index))
-        }
+        _ = try keyBatch(ids, for: group, idName: idName)
     }
 
     /// The stored entity keys of `ids` in `group`, with their hashes.
-    private func keyBatch(_ ids: [[EntityKeyPart]], for group: GroupPlan, idName: (Int) -> String) throws(EngineError) -> KeyBatch {
+    private func keyBatch(_ ids: EntityIDs, for group: GroupPlan, idName: (Int) -> String) throws(EngineError) -> KeyBatch {
         var batch = KeyBatch(reservingCapacity: ids.count, bytesPerKey: 16)
         let singleType = group.keyFields.count == 1 ? group.keyFields[0].type : nil
-        for (index, id) in ids.enumerated() {
-            // The common case, one part of the stored type, skips building a parts array.
-            if id.count == 1, let singleType {
-                switch (singleType, id[0]) {
-                case (.string, .string), (.int, .int):
-                    batch.append(id[0])
-                    continue
-                default: break
-                }
+        // The common cases, one part of the stored type, skip building a parts array.
+        switch (ids, singleType) {
+        case (.texts(let texts), .string?):
+            for text in texts { batch.append(.string(text)) }
+        case (.numbers(let numbers), .int?):
+            for number in numbers { batch.append(.int(number)) }
+        case (.texts(let texts), _):
+            for (index, text) in texts.enumerated() {
+                batch.append(try keyParts([.string(text)], for: group, name: idName(index)))
             }
-            batch.append(try keyParts(id, for: group, name: idName(index)))
+        case (.numbers(let numbers), _):
+            for (index, number) in numbers.enumerated() {
+                batch.append(try keyParts([.int(number)], for: group, name: idName(index)))
+            }
+        case (.parts(let parts), _):
+            for (index, id) in parts.enumerated() {
+                if id.count == 1, let singleType {
+                    switch (singleType, id[0]) {
+                    case (.string, .string), (.int, .int):
+                        batch.append(id[0])
+                        continue
+                    default: break
+                    }
+                }
+                batch.append(try keyParts(id, for: group, name: idName(index)))
+            }
         }
         return batch
     }
@@ -278,7 +296,7 @@ private struct ReadChunks: @unchecked Sendable {
     let rows: [Row]
     let cache: ResultCache.Access
     let slots: UnsafeMutableBufferPointer<Int32>
-    let output: UnsafeMutableBufferPointer<FeatureValue>
+    let output: ReadOutput
     let lacking: UnsafeMutableBufferPointer<Bool>
     let referenced: UnsafeMutableBufferPointer<UInt64>
 }
@@ -286,6 +304,6 @@ private struct ReadChunks: @unchecked Sendable {
 /// What the chunks of one RocksDB read share: each writes only its own positions and failure.
 private struct StoredChunks: @unchecked Sendable {
     let database: Database
-    let output: UnsafeMutableBufferPointer<FeatureValue>
+    let output: ReadOutput
     let failures: UnsafeMutableBufferPointer<EngineError?>
 }

@@ -8,4 +8,6 @@ public struct FeatureReference: Sendable, Hashable {
     let aggregate: Int
     /// The window's index in the aggregate (0 for a lifetime aggregate).
     let feature: Int
+    /// The kind of the feature's values when they are numbers or Booleans.
+    let kind: ScalarKind?
 }

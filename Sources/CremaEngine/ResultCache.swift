@@ -132,6 +132,48 @@ final class ResultCache {
             }
         }
 
+        /// Initializes `payloads` and `isPresent` (one element per slot) with the cached values
+        /// of `feature`, whose values are of `kind`: absent (payload 0) for a negative slot, a
+        /// null value, and a slot with no value that holds at the read time, whose position it
+        /// reports. One tight loop per feature, like `gather(feature:slots:into:missing:)`.
+        ///
+        /// - Complexity: O(slots).
+        func gatherScalars(
+            feature: Int, kind: ScalarKind, slots: UnsafeBufferPointer<Int32>, payloads: UnsafeMutablePointer<UInt64>,
+            isPresent: UnsafeMutablePointer<Bool>, missing: (_ position: Int) -> Void
+        ) {
+            guard feature < stride else {
+                payloads.initialize(repeating: 0, count: slots.count)
+                isPresent.initialize(repeating: false, count: slots.count)
+                for position in slots.indices where slots[position] >= 0 { missing(position) }
+                return
+            }
+            let bit: UInt64 = 1 << UInt64(feature)
+            for position in slots.indices {
+                let slot = Int(slots[position])
+                guard slot >= 0 else {
+                    (payloads + position).initialize(to: 0)
+                    (isPresent + position).initialize(to: false)
+                    continue
+                }
+                let state = validity[slot]
+                guard state.filled & bit != 0, state.from <= time, time < state.until else {
+                    (payloads + position).initialize(to: 0)
+                    (isPresent + position).initialize(to: false)
+                    missing(position)
+                    continue
+                }
+                let kindMask = switch kind {
+                case .int: state.ints
+                case .float: state.floats
+                case .bool: state.bools
+                }
+                let present = kindMask & bit != 0
+                (payloads + position).initialize(to: present ? scalars[slot &* stride &+ feature] : 0)
+                (isPresent + position).initialize(to: present)
+            }
+        }
+
         /// Caches `value` of `feature` of `slot`, computed for the read time. Values of the slot
         /// that no longer hold are dropped first, so the validity left always holds the read time.
         func store(_ value: FeatureValue, slot: Int, feature: Int) {

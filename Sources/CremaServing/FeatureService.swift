@@ -24,7 +24,7 @@ public struct FeatureRequest: Sendable {
     /// The candidates' entity.
     public var entity: String
     /// The candidates' ids, each one part or several for a cohort.
-    public var ids: [[EntityKeyPart]]
+    public var ids: EntityIDs
     /// The features to read for every id.
     public var features: [String]
     /// The broadcast part, if any.
@@ -32,8 +32,13 @@ public struct FeatureRequest: Sendable {
     /// The read time in epoch ms; nil reads at the server clock.
     public var at: Int64?
 
-    /// Creates a request.
+    /// Creates a request with ids given as key parts.
     public init(entity: String, ids: [[EntityKeyPart]], features: [String], broadcast: Broadcast? = nil, at: Int64? = nil) {
+        self.init(entity: entity, ids: .parts(ids), features: features, broadcast: broadcast, at: at)
+    }
+
+    /// Creates a request.
+    public init(entity: String, ids: EntityIDs, features: [String], broadcast: Broadcast? = nil, at: Int64? = nil) {
         self.entity = entity
         self.ids = ids
         self.features = features
@@ -45,7 +50,7 @@ public struct FeatureRequest: Sendable {
 /// The answer to a `FeatureRequest`: one column per feature, in request order.
 public struct FeatureResponse: Sendable {
     /// The requested features' names and columns, one value per id.
-    public var columns: [(name: String, values: [FeatureValue])]
+    public var columns: [(name: String, column: FeatureColumn)]
     /// The broadcast features' names and values.
     public var broadcast: [(name: String, value: FeatureValue)]
 }
@@ -81,7 +86,7 @@ public struct FeatureService: Sendable {
         if let part = request.broadcast {
             let broadcastReferences = try engine.resolve(features: part.features, of: part.entity)
             if broadcastReferences.isEmpty {
-                try engine.validate(ids: [part.id], of: part.entity) { _ in "broadcast.id" }
+                try engine.validate(ids: .parts([part.id]), of: part.entity) { _ in "broadcast.id" }
             }
             let values = try engine.read(ids: [part.id], features: broadcastReferences, at: time) { _ in "broadcast.id" }
             broadcast = zip(part.features, values).map { ($0, $1[0]) }

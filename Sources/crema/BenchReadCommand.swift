@@ -114,7 +114,7 @@ struct BenchReadCommand: AsyncParsableCommand {
         var samples: [Double] = []
         for start in stride(from: 0, to: entities - ids + 1, by: ids) {
             var request = request(&random)
-            request.ids = order[start..<(start + ids)].map { [EntityKeyPart.string("\(keyField.prefix(1))\($0)")] }
+            request.ids = .texts(order[start..<(start + ids)].map { "\(keyField.prefix(1))\($0)" })
             let began = ContinuousClock.now
             _ = try service.get(request)
             samples.append(milliseconds(ContinuousClock.now - began))
@@ -169,12 +169,18 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     private func request(_ random: inout SplitMix64) -> FeatureRequest {
         let keyPrefix = "\(keyField.prefix(1))"
-        let candidates = (0..<ids).map { _ in [EntityKeyPart.string("\(keyPrefix)\(random.next() % UInt64(entities))")] }
+        let candidates = EntityIDs.texts((0..<ids).map { _ in "\(keyPrefix)\(random.next() % UInt64(entities))" })
         let parts = broadcast.split(separator: ":", maxSplits: 1).map(String.init)
         return FeatureRequest(
             entity: entity, ids: candidates, features: features,
             broadcast: .init(entity: parts[0], id: [.string("u\(random.next() % UInt64(entities))")], features: [parts[1]])
         )
+    }
+
+    /// The candidates' ids of a request made by `request(_:)`.
+    private func candidateTexts(of request: FeatureRequest) -> [String] {
+        guard case .texts(let texts) = request.ids else { preconditionFailure("bench requests carry text ids") }
+        return texts
     }
 
     /// The candidates' key field name (the generator's ids start with its first letter).
@@ -261,12 +267,7 @@ struct BenchReadCommand: AsyncParsableCommand {
         }
         return Crema_V1_GetRequest.with { message in
             message.entity = request.entity
-            message.textIds = request.ids.map { parts in
-                switch parts[0] {
-                case .string(let text): text
-                case .int(let number): String(number)
-                }
-            }
+            message.textIds = candidateTexts(of: request)
             message.features = request.features
             if let broadcast = request.broadcast {
                 message.broadcast = .with { part in
@@ -288,7 +289,7 @@ struct BenchReadCommand: AsyncParsableCommand {
             }
             return values.count == 1 ? values[0] : values
         }
-        var object: [String: Any] = ["entity": request.entity, "ids": request.ids.map(id), "features": request.features]
+        var object: [String: Any] = ["entity": request.entity, "ids": candidateTexts(of: request), "features": request.features]
         if let broadcast = request.broadcast {
             object["broadcast"] = ["entity": broadcast.entity, "id": id(broadcast.id), "features": broadcast.features]
         }

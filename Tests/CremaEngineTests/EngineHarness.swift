@@ -99,7 +99,7 @@ final class EngineHarness {
     /// Reads features of ids (string keys) at `at`, one column per feature.
     func read(_ entity: String, _ ids: [String], _ features: [String], at: Int64? = nil) throws -> [[FeatureValue]] {
         let references = try engine.resolve(features: features, of: entity)
-        return try engine.read(ids: ids.map { [.string($0)] }, features: references, at: at)
+        return try engine.read(ids: ids.map { [.string($0)] }, features: references, at: at).map(\.values)
     }
 
     /// Reads one feature of one id.

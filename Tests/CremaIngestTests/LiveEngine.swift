@@ -125,7 +125,7 @@ final class LiveEngine: @unchecked Sendable {
     /// Reads features of string-keyed ids at `at` (the test clock when nil), one column per feature.
     func read(_ entity: String, _ ids: [String], _ features: [String], at: Int64? = nil) throws -> [[FeatureValue]] {
         let references = try engine.resolve(features: features, of: entity)
-        return try engine.read(ids: ids.map { [.string($0)] }, features: references, at: at)
+        return try engine.read(ids: ids.map { [.string($0)] }, features: references, at: at).map(\.values)
     }
 
     /// Reads one feature of one id.

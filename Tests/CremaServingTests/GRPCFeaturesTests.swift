@@ -290,7 +290,7 @@ func expectColumnsMatch(_ response: Crema_V1_GetResponse, _ request: FeatureRequ
     for (column, reference) in zip(response.columns, expected.columns) {
         #expect(column.length == Int64(request.ids.count), "\(column.name): one row per id")
         let decoded = ColumnDecoder.values(of: column)
-        let wanted = reference.values.map { ColumnDecoder.normalized($0, as: column) }
+        let wanted = reference.column.values.map { ColumnDecoder.normalized($0, as: column) }
         #expect(decoded.count == wanted.count)
         for (row, (got, want)) in zip(decoded, wanted).enumerated() {
             #expect(got == want, "\(column.name) row \(row)")

@@ -76,21 +76,21 @@ struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
         var response = Crema_V1_GetResponse()
         response.ids = request.ids
         response.columns = try read.columns.map { column throws(RPCError) in
-            try encode(name: column.name, values: column.values)
+            try encode(name: column.name, column: column.column)
         }
         response.broadcast = try read.broadcast.map { entry throws(RPCError) in
-            try encode(name: entry.name, values: [entry.value])
+            try encode(name: entry.name, column: .boxed([entry.value]))
         }
         return response
     }
 
     /// Encodes one feature's column with its layout.
-    private func encode(name: String, values: [FeatureValue]) throws(RPCError) -> Crema_V1_Column {
+    private func encode(name: String, column: FeatureColumn) throws(RPCError) -> Crema_V1_Column {
         guard let layout = layouts[name] else {
             throw RPCError(code: .internalError, message: "no column layout for feature \"\(name)\"")
         }
         do {
-            return try ColumnEncoder.encode(name: name, layout: layout, values: values)
+            return try ColumnEncoder.encode(name: name, layout: layout, column: column)
         } catch {
             throw RPCError(code: .internalError, message: "encoding \(error)")
         }
@@ -104,13 +104,19 @@ struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
         guard kinds <= 1 else {
             throw RPCError(code: .invalidArgument, message: "set at most one of ids, text_ids and number_ids")
         }
-        var ids: [[EntityKeyPart]] = []
-        ids.reserveCapacity(request.ids.count + request.textIds.count + request.numberIds.count)
-        for (index, id) in request.ids.enumerated() {
-            ids.append(try keyParts(of: id, name: "ids[\(index)]"))
+        let ids: EntityIDs
+        if !request.textIds.isEmpty {
+            ids = .texts(request.textIds)
+        } else if !request.numberIds.isEmpty {
+            ids = .numbers(request.numberIds)
+        } else {
+            var parts: [[EntityKeyPart]] = []
+            parts.reserveCapacity(request.ids.count)
+            for (index, id) in request.ids.enumerated() {
+                parts.append(try keyParts(of: id, name: "ids[\(index)]"))
+            }
+            ids = .parts(parts)
         }
-        ids += request.textIds.lazy.map { [.string($0)] }
-        ids += request.numberIds.lazy.map { [.int($0)] }
         var broadcast: FeatureRequest.Broadcast?
         if request.hasBroadcast {
             let part = request.broadcast

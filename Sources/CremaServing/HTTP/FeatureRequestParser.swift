@@ -43,7 +43,7 @@ enum FeatureRequestParser {
             throw problem(scanner.bytes.isEmpty ? "the request body is empty; expected a JSON object" : "the request body must be a JSON object")
         }
         var entity: String?
-        var ids: ([[EntityKeyPart]], Range<Int>)?
+        var ids: (EntityIDs, Range<Int>)?
         var features: [String]?
         var broadcast: FeatureRequest.Broadcast?
         var time: Int64?
@@ -145,21 +145,29 @@ enum FeatureRequestParser {
         return values
     }
 
-    /// The `ids` array and its byte range.
-    private static func idList(_ scanner: inout JSONScanner) throws(EventDecodingError) -> ([[EntityKeyPart]], Range<Int>) {
+    /// The `ids` array and its byte range. Ids that are all strings stay one packed array of
+    /// texts; the first other id turns them into key parts.
+    private static func idList(_ scanner: inout JSONScanner) throws(EventDecodingError) -> (EntityIDs, Range<Int>) {
         guard scanner.peekAfterWhitespace() == UInt8(ascii: "[") else {
             throw mistyped(scanner, name: "ids", expectation: "an array of ids")
         }
         let start = scanner.position
         scanner.position += 1
-        var ids: [[EntityKeyPart]] = []
+        var texts: [String] = []
+        var parts: [[EntityKeyPart]]?
         if !scanner.consume(UInt8(ascii: "]")) {
             repeat {
-                ids.append(try idValue(&scanner, name: "ids[\(ids.count)]"))
+                let name = "ids[\(parts?.count ?? texts.count)]"
+                if parts == nil, scanner.peekAfterWhitespace() == UInt8(ascii: "\"") {
+                    texts.append(scanner.string(try scanner.scanString()))
+                    continue
+                }
+                if parts == nil { parts = texts.map { [.string($0)] } }
+                parts!.append(try idValue(&scanner, name: name))
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "]"), "',' or ']'")
         }
-        return (ids, start..<scanner.position)
+        return (parts.map(EntityIDs.parts) ?? .texts(texts), start..<scanner.position)
     }
 
     /// One id: a key part, or an array of key parts (a cohort id).

@@ -94,12 +94,7 @@ struct HTTPAPI: Sendable {
         writer.raw("{")
         for (index, column) in response.columns.enumerated() {
             writer.key(column.name, isFirst: index == 0)
-            writer.raw("[")
-            for (position, value) in column.values.enumerated() {
-                writer.separator(isFirst: position == 0)
-                writer.value(value)
-            }
-            writer.raw("]")
+            writer.column(column.column)
         }
         writer.raw("}")
         if request.broadcast != nil {

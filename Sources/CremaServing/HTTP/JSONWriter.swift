@@ -1,4 +1,5 @@
 import CremaAggregation
+import CremaEngine
 
 /// Writes JSON text straight into bytes: no intermediate values, no `JSONEncoder`
 /// (DESIGN.md, "What the read path costs": 3.5 ms instead of 27 ms for 80,000 ints).
@@ -137,5 +138,33 @@ struct JSONWriter {
             }
             bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Appends a column as an array of its values; scalar columns straight from their payloads.
+    /// - Complexity: O(size of the values).
+    mutating func column(_ column: FeatureColumn) {
+        bytes.append(UInt8(ascii: "["))
+        switch column {
+        case .scalars(let scalars):
+            for position in scalars.payloads.indices {
+                separator(isFirst: position == 0)
+                guard scalars.isPresent[position] else {
+                    raw("null")
+                    continue
+                }
+                let payload = scalars.payloads[position]
+                switch scalars.kind {
+                case .int: int(Int64(bitPattern: payload))
+                case .float: double(Double(bitPattern: payload))
+                case .bool: bool(payload != 0)
+                }
+            }
+        case .boxed(let values):
+            for (position, value) in values.enumerated() {
+                separator(isFirst: position == 0)
+                self.value(value)
+            }
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 }
