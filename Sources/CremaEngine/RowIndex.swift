@@ -237,10 +237,8 @@ enum KeyHash {
         }
         if offset < bytes.count {
             var tail: UInt64 = 0
-            for (shift, byte) in bytes[offset...].enumerated() {
-                tail |= UInt64(byte) << (shift * 8)
-            }
-            state = mix(state ^ tail)
+            withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+            state = mix(state ^ UInt64(littleEndian: tail))
         }
         return finalize(state)
     }

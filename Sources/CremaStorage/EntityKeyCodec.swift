@@ -45,9 +45,10 @@ public enum EntityKeyCodec {
         case .int(let value):
             bytes.append(intTag)
             bytes.appendUInt64BigEndian(UInt64(bitPattern: value) ^ (1 << 63))
-        case .string(let string):
+        case .string(var string):
             bytes.append(stringTag)
-            bytes.appendLengthPrefixed(string.utf8)
+            // Through a buffer: one copy, not byte by byte through the UTF-8 view.
+            string.withUTF8 { bytes.appendLengthPrefixed($0) }
         }
     }
 
