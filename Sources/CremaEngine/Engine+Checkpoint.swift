@@ -1,44 +1,91 @@
 import CremaStorage
 
 extension Engine {
-    /// Writes every row changed since the last checkpoint, with the checkpoint mark, in one
-    /// atomic WriteBatch; after it, recovery replays the log only from the mark. Writer thread.
-    func checkpoint() throws(EngineError) {
+    /// Writes the rows changed longest ago, with the new checkpoint mark (the oldest arrival a
+    /// row still unwritten lacks), in one atomic WriteBatch; recovery replays the log from the
+    /// mark, and each row skips the events it holds already (`Row.nextArrival`). Then
+    /// bounds the rows in memory. Writer thread.
+    ///
+    /// Rows are due once they changed `checkpointInterval` ago or more than `checkpointRows`
+    /// (fewer under a memory budget) are unwritten: writing a row once per interval rather
+    /// than after every change spares most encodings of busy rows, and writing a few at a time
+    /// spares the producers a pause.
+    ///
+    /// - Parameters:
+    ///   - everything: Write every changed row (at shutdown and after replay).
+    ///   - limit: The most rows written, unless `everything`.
+    func checkpoint(everything: Bool = false, limit: Int = .max) throws(EngineError) {
+        let due = everything ? tables.map(\.unwritten.count) : rowsDue(limit: limit)
+        let rows = due.reduce(0, +)
+        let mark = checkpointMark(afterWriting: due)
+        guard rows > 0 || mark > checkpointMark else { return }
         let batch = database.makeWriteBatch()
         var puts: [(key: [UInt8], value: [UInt8])] = []
-        // Estimated memory of each dirty row, for bounding the rows in memory.
+        puts.reserveCapacity(rows)
+        // Estimated memory of each written row, for bounding the rows in memory.
         var sizes: [[Int]] = []
-        for (group, table) in zip(plan.groups, tables) {
-            var groupSizes: [Int] = []
-            groupSizes.reserveCapacity(table.dirty.count)
-            for (key, row) in table.dirty {
-                let encoded = row.encode(of: group)
-                groupSizes.append(Self.estimatedMemory(ofEncodedBytes: encoded.count))
-                puts.append((RowKey.make(groupID: group.definition.id, entityKey: key), encoded))
-            }
-            sizes.append(groupSizes)
+        for (index, (group, table)) in zip(plan.groups, tables).enumerated() {
+            let entries = table.unwritten.prefix(due[index])
+            sizes.append(entries.map { entry in
+                let encoded = entry.row.encode(of: group)
+                puts.append((RowKey.make(groupID: group.definition.id, entityKey: entry.key), encoded))
+                return Self.estimatedMemory(ofEncodedBytes: encoded.count)
+            })
         }
-        let rows = puts.count
         batch.putInKeyOrder(puts, in: .rows)
-        MetaStore.putCheckpoint(nextArrival, into: batch)
+        MetaStore.putCheckpoint(mark, into: batch)
         do {
             try database.write(batch, sync: configuration.durability == .sync)
         } catch {
             throw EngineError(.storage, "writing a checkpoint of \(rows) rows: \(error)")
         }
-        checkpointMark = nextArrival
+        checkpointMark = mark
         stateLock.withLock {
-            for (table, groupSizes) in zip(tables, sizes) {
-                for ((_, row), size) in zip(table.dirty, groupSizes) {
-                    row.isDirty = false
-                    table.eviction.setSize(size, slot: Int(row.slot))
+            for (index, table) in tables.enumerated() {
+                for (entry, size) in zip(table.unwritten.prefix(due[index]), sizes[index]) {
+                    table.eviction.setSize(size, slot: Int(entry.row.slot))
                 }
-                table.dirty.removeAll(keepingCapacity: true)
+                table.markWritten(due[index])
             }
             evictOverBudget()
         }
-        lastCheckpoint = .now
         settledLock.withLock { counters.checkpoints += 1 }
+    }
+
+    /// How many of each group's unwritten rows are due, oldest first, at most `limit` in all.
+    private func rowsDue(limit: Int) -> [Int] {
+        let unwritten = tables.reduce(0) { $0 + $1.unwritten.count }
+        var excess = max(0, unwritten - (maximumUnwrittenRows - 1))
+        let cutoff = ContinuousClock.now - configuration.checkpointInterval
+        var budget = limit
+        return tables.map { table in
+            var count = 0
+            for entry in table.unwritten {
+                guard budget > 0, excess > 0 || entry.at <= cutoff else { break }
+                count += 1
+                budget -= 1
+                excess = max(0, excess - 1)
+            }
+            return count
+        }
+    }
+
+    /// The rows that may stay unwritten: `checkpointRows`, and under a memory budget no more
+    /// than half of it at 4 kB a row, since they cannot leave memory.
+    private var maximumUnwrittenRows: Int {
+        guard let budget = configuration.rowMemoryBudget else { return configuration.checkpointRows }
+        return max(1, min(configuration.checkpointRows, budget / 8_192))
+    }
+
+    /// The checkpoint mark once `due` rows of each group are written: the oldest arrival an
+    /// unwritten row lacks, or the next arrival when none is left.
+    private func checkpointMark(afterWriting due: [Int]) -> UInt64 {
+        var mark = nextArrival
+        for (table, count) in zip(tables, due) {
+            let left = table.unwritten.dropFirst(count)
+            if let first = left.first { mark = min(mark, first.since) }
+        }
+        return mark
     }
 
     /// The memory a row takes, estimated from its encoded size: states are objects with
@@ -70,13 +117,6 @@ extension Engine {
         }
     }
 
-    /// Whether enough has changed, or enough time has passed, for a checkpoint.
-    var isCheckpointDue: Bool {
-        let dirty = tables.reduce(0) { $0 + $1.dirty.count }
-        guard dirty > 0 else { return false }
-        return dirty >= configuration.checkpointRows || ContinuousClock.now - lastCheckpoint >= configuration.checkpointInterval
-    }
-
     /// Re-applies the logged events the stored rows do not reflect yet (those at or after the
     /// checkpoint mark), as they were applied before: each at its arrival time as the clock.
     /// Then writes a checkpoint. Runs once, before the writer starts.
@@ -103,6 +143,6 @@ extension Engine {
         }
         _ = try apply(prepared, now: clock)
         logger.info("replayed the event log after the checkpoint", metadata: ["events": "\(records.count - skipped)", "skipped": "\(skipped)"])
-        try checkpoint()
+        try checkpoint(everything: true)
     }
 }

@@ -25,7 +25,7 @@ private struct GroupShares: @unchecked Sendable {
 
 extension Engine {
     /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
-    /// producers' last `seq` and the next arrival number. Changed rows reach RocksDB at the next
+    /// producers' last `seq` and the next arrival number. Changed rows reach RocksDB at a later
     /// checkpoint; until then the logged events replay them after a crash. Writer thread only.
     ///
     /// - Returns: one outcome per batch, in order.
@@ -130,11 +130,14 @@ extension Engine {
         windowUse.initialize(repeating: 0)
         defer { windowUse.deallocate() }
         let share = GroupShares(work: work, loaded: loaded, prepared: prepared, windowUse: windowUse)
+        let appliedAt = ContinuousClock.now
         stateLock.withLock {
             DispatchQueue.concurrentPerform(iterations: busyGroups.count) { slot in
                 let groupIndex = busyGroups[slot]
                 let base = slot * share.prepared.count
-                applyToGroup(groupIndex, share.work[groupIndex], of: share.prepared, loaded: share.loaded[groupIndex], now: now) { event, use in
+                applyToGroup(
+                    groupIndex, share.work[groupIndex], of: share.prepared, loaded: share.loaded[groupIndex], now: now, at: appliedAt
+                ) { event, use in
                     share.windowUse[base + event] = max(share.windowUse[base + event], use)
                 }
             }
@@ -145,10 +148,13 @@ extension Engine {
         }
     }
 
-    /// Applies one group's share of a batch, in event order; reports per event how its windows took it.
+    /// Applies one group's share of a batch, in event order, at `appliedAt`; reports per event
+    /// how its windows took it. An event a row already holds (replaying the log over a row
+    /// written after it) is skipped.
     private func applyToGroup(
         _ groupIndex: Int, _ work: [(event: Int, key: [UInt8])], of prepared: [PreparedEvent],
-        loaded: [[UInt8]: Row], now: Int64, report: (_ event: Int, _ windowUse: UInt8) -> Void
+        loaded: [[UInt8]: Row], now: Int64, at appliedAt: ContinuousClock.Instant,
+        report: (_ event: Int, _ windowUse: UInt8) -> Void
     ) {
         let group = plan.groups[groupIndex]
         let table = tables[groupIndex]
@@ -162,6 +168,7 @@ extension Engine {
                 row = Row(emptyOf: group)
                 table.rows[key] = row
             }
+            guard item.arrival >= row.nextArrival else { continue }
             var use: UInt8 = 0
             for (aggregateIndex, aggregator) in group.aggregators.enumerated() {
                 if let filter = group.definition.aggregates[aggregateIndex].filter, !filter.evaluate(item.fields) {
@@ -176,7 +183,8 @@ extension Engine {
             table.cache.invalidate(slot: Int(row.slot))
             table.eviction.markReferenced(slot: Int(row.slot))
             row.newestEventTime = max(row.newestEventTime, item.time)
-            table.markDirty(row, key: key)
+            row.nextArrival = item.arrival + 1
+            table.markDirty(row, key: key, arrival: item.arrival, at: appliedAt)
         }
     }
 

@@ -9,7 +9,8 @@ import Logging
 /// One writer thread applies every event (no locks on aggregate state while applying a
 /// batch beyond the state lock readers share); a micro-batch of everything submitted since
 /// the last commit becomes one RocksDB WriteBatch holding the raw events, the changed rows
-/// and the producers' last `seq`, and its submitters are answered once it is in the WAL.
+/// and the producers' last `seq`, and its submitters are answered once it is in the WAL; changed
+/// rows follow in later checkpoints, a few at a time.
 public final class Engine: IngestSink, @unchecked Sendable {
     /// The compiled spec being served.
     public var spec: CompiledSpec { plan.spec }
@@ -39,8 +40,6 @@ public final class Engine: IngestSink, @unchecked Sendable {
     var lastLogTrim: Int64 = 0
     /// Writer-only: the stored rows reflect every event with a lower arrival sequence.
     var checkpointMark: UInt64
-    /// Writer-only: when the last checkpoint was written.
-    var lastCheckpoint = ContinuousClock.now
     /// Set when a commit failed: the engine no longer accepts events.
     var failure: EngineError?
 
@@ -140,9 +139,10 @@ public final class Engine: IngestSink, @unchecked Sendable {
                         submission.continuation.resume(returning: outcome)
                     }
                 }
-                if isCheckpointDue {
-                    try checkpoint()
-                }
+                // While events flow, each step writes at most a few rows per event committed, so
+                // that no commit waits long behind it; when idle, every due row.
+                let events = submissions.reduce(0) { $0 + $1.batch.events.count }
+                try checkpoint(limit: events == 0 ? .max : max(8_192, 4 * events))
                 trimLogIfDue(now: configuration.clock())
             } catch {
                 failure = error
@@ -152,7 +152,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
         }
         guard failure == nil else { return }
         do {
-            try checkpoint()
+            try checkpoint(everything: true)
         } catch {
             logger.error("the final checkpoint failed; the log replays it at the next start: \(error)")
         }

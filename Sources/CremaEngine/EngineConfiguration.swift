@@ -16,10 +16,12 @@ public struct EngineConfiguration: Sendable {
     public var maxFuture: Int64 = Milliseconds.minute
     /// The most events one group commit applies.
     public var maxBatchEvents = 16_384
-    /// Rows changed since the last checkpoint that trigger the next one.
-    public var checkpointRows = 50_000
-    /// The longest time between checkpoints while rows change.
-    public var checkpointInterval: Swift.Duration = .seconds(2)
+    /// The most rows that stay changed without being written to RocksDB; beyond it the oldest
+    /// changed are written.
+    public var checkpointRows = 400_000
+    /// How long a changed row may wait before it is written, which bounds the log replayed
+    /// after a crash.
+    public var checkpointInterval: Swift.Duration = .seconds(10)
     /// The estimated memory the rows in memory may take (bytes); nil: unbounded. After each
     /// checkpoint, rows not used for longest that are stored in RocksDB leave memory until the
     /// estimate is under it; they are read from RocksDB again when needed.

@@ -9,32 +9,36 @@ final class Row {
     var states: [AggregateState]
     /// The newest event time applied to the row (ms).
     var newestEventTime: Int64
-    /// Whether the row changed since the last checkpoint.
+    /// The arrival number after the newest event applied to the row: replaying the log skips
+    /// the events below it, which the row holds already.
+    var nextArrival: UInt64
+    /// Whether the row changed since it was last written to RocksDB.
     var isDirty = false
     /// The row's slot in its group's `RowIndex` (and `ResultCache`); -1 until inserted.
     var slot: Int32 = -1
 
-    init(states: [AggregateState], newestEventTime: Int64) {
+    init(states: [AggregateState], newestEventTime: Int64, nextArrival: UInt64) {
         self.states = states
         self.newestEventTime = newestEventTime
+        self.nextArrival = nextArrival
     }
 
     /// An empty row of `group`.
     convenience init(emptyOf group: GroupPlan) {
-        self.init(states: group.aggregators.map { $0.makeState() }, newestEventTime: Int64.min)
+        self.init(states: group.aggregators.map { $0.makeState() }, newestEventTime: Int64.min, nextArrival: 0)
     }
 
     /// Decodes a stored row; aggregates missing from it (new since it was written) start empty.
     convenience init(decoding bytes: [UInt8], of group: GroupPlan) throws(EngineError) {
-        let (states, newestEventTime) = try Row.decode(bytes, of: group, aggregates: Array(group.aggregators.indices))
-        self.init(states: states, newestEventTime: newestEventTime)
+        let decoded = try Row.decode(bytes, of: group, aggregates: Array(group.aggregators.indices))
+        self.init(states: decoded.states, newestEventTime: decoded.newestEventTime, nextArrival: decoded.nextArrival)
     }
 
     /// The states of `aggregates` (indices into the group's) stored in `bytes`, in that order,
-    /// and the row's newest event time; only their sections are decoded.
+    /// the row's newest event time and next arrival; only their sections are decoded.
     static func decode(
         _ bytes: [UInt8], of group: GroupPlan, aggregates: [Int]
-    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64) {
+    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64, nextArrival: UInt64) {
         let decoded = bytes.withUnsafeBytes { buffer in
             Result { () throws(EngineError) in try decode(buffer, of: group, aggregates: aggregates) }
         }
@@ -43,7 +47,7 @@ final class Row {
 
     private static func decode(
         _ bytes: UnsafeRawBufferPointer, of group: GroupPlan, aggregates: [Int]
-    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64) {
+    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64, nextArrival: UInt64) {
         let view: RowView
         do {
             view = try RowView(bytes: bytes)
@@ -65,12 +69,14 @@ final class Row {
                 states.append(aggregator.makeState())
             }
         }
-        return (states, view.newestEventTime)
+        return (states, view.newestEventTime, view.nextArrival)
     }
 
     /// The row's stored form: one section per aggregate, written into one buffer.
     func encode(of group: GroupPlan) -> [UInt8] {
-        RowCodec.encode(aggregateIDs: group.sortedAggregateIDs, newestEventTime: newestEventTime) { index, bytes in
+        RowCodec.encode(
+            aggregateIDs: group.sortedAggregateIDs, newestEventTime: newestEventTime, nextArrival: nextArrival
+        ) { index, bytes in
             let aggregate = group.aggregateIndicesByID[index]
             group.aggregators[aggregate].encode(states[aggregate], into: &bytes)
         }
@@ -90,8 +96,11 @@ final class GroupTable {
     /// stored rows when the engine opened, rows are only stored from memory, and none has been
     /// evicted), so that a key missing here has no row at all and needs no RocksDB read.
     var holdsEveryStoredRow: Bool
-    /// The rows changed since the last checkpoint, each once.
-    var dirty: [(key: [UInt8], row: Row)] = []
+    /// The rows changed since they were last written, each once, in the order they changed
+    /// (so by ascending `since`); entries before `dirtyStart` are written already.
+    private(set) var dirty: [DirtyRow] = []
+    /// The first entry of `dirty` not written yet.
+    private(set) var dirtyStart = 0
 
     /// An empty table of a group whose features hold as `freshness` says.
     init(freshness: [FeatureFreshness], holdsEveryStoredRow: Bool) {
@@ -99,10 +108,37 @@ final class GroupTable {
         self.holdsEveryStoredRow = holdsEveryStoredRow
     }
 
-    /// Records that `row` changed (once until the next checkpoint).
-    func markDirty(_ row: Row, key: [UInt8]) {
+    /// The rows changed and not written yet, oldest change first.
+    var unwritten: ArraySlice<DirtyRow> { dirty[dirtyStart...] }
+
+    /// Records that `row` changed with the event of arrival number `arrival` at `time`; a row
+    /// already changed keeps its place.
+    func markDirty(_ row: Row, key: [UInt8], arrival: UInt64, at time: ContinuousClock.Instant) {
         guard !row.isDirty else { return }
         row.isDirty = true
-        dirty.append((key, row))
+        dirty.append(DirtyRow(key: key, row: row, since: arrival, at: time))
     }
+
+    /// Records that the oldest `count` unwritten rows were written.
+    func markWritten(_ count: Int) {
+        for entry in dirty[dirtyStart..<(dirtyStart + count)] { entry.row.isDirty = false }
+        dirtyStart += count
+        // Drop written entries once they are half the list: O(1) amortized per row.
+        if dirtyStart * 2 >= dirty.count {
+            dirty.removeFirst(dirtyStart)
+            dirtyStart = 0
+        }
+    }
+}
+
+/// A row changed since it was last written.
+struct DirtyRow {
+    /// The row's entity key.
+    let key: [UInt8]
+    /// The row.
+    let row: Row
+    /// The arrival number of the first event that changed it since it was written.
+    let since: UInt64
+    /// When that event was applied.
+    let at: ContinuousClock.Instant
 }

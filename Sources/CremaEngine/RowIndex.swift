@@ -20,7 +20,7 @@ final class RowIndex {
     /// Rows by slot; a free slot holds `vacant`.
     private(set) var rows: [Row] = []
     /// What free slots hold.
-    private let vacant = Row(states: [], newestEventTime: Int64.min)
+    private let vacant = Row(states: [], newestEventTime: Int64.min, nextArrival: 0)
     /// Slots of removed rows, reused first.
     private var freeSlots: [Int32] = []
     /// Where each slot's key is in `keyBytes`.

@@ -88,4 +88,18 @@ extension Database {
         }
         return nil
     }
+
+    /// Saves a consistent copy of the whole database, as of now, in `directory` (which must
+    /// not exist): hard links to the SST files and a copy of the WAL, so it is fast and takes
+    /// little space on the same file system. The copy opens as a database of its own.
+    ///
+    /// - Throws: `StorageError` (`.rocksdb`) with RocksDB's message.
+    public func saveCopy(to directory: String) throws {
+        let checkpoint = try StorageError.checkingRocksDB { error in rocksdb_checkpoint_object_create(handle, error) }
+        defer { rocksdb_checkpoint_object_destroy(checkpoint) }
+        try StorageError.checkingRocksDB { error in
+            // A log size of 0 flushes the memtables first, so the copy needs no WAL.
+            rocksdb_checkpoint_create(checkpoint, directory, 0, error)
+        }
+    }
 }

@@ -10,11 +10,15 @@ public struct RowView: RandomAccessCollection {
 
     /// The whole row.
     private let bytes: UnsafeRawBufferPointer
+    /// Where the section table starts in `bytes`.
+    private let tableStart: Int
     /// Where the payload starts in `bytes`.
     private let payloadStart: Int
 
     /// The event time of the newest event the row holds, epoch milliseconds.
     public let newestEventTime: Int64
+    /// The arrival number after the newest event applied to the row (0 in format version 1).
+    public let nextArrival: UInt64
     /// The number of sections (aggregates) in the row.
     public let sectionCount: Int
 
@@ -26,13 +30,17 @@ public struct RowView: RandomAccessCollection {
     public init(bytes: UnsafeRawBufferPointer) throws {
         var reader = ByteReader(bytes, context: "row")
         let version = try reader.readByte()
-        guard version == RowCodec.formatVersion else { throw reader.corruption("unknown format version \(version)") }
+        guard version == RowCodec.formatVersion || version == RowCodec.versionWithoutArrival else {
+            throw reader.corruption("unknown format version \(version)")
+        }
         let newestEventTime = try reader.readInt64()
+        let nextArrival = version == RowCodec.versionWithoutArrival ? 0 : try reader.readUInt64()
         let count = try reader.readUInt32()
         guard UInt64(count) * UInt64(RowCodec.tableEntryCount) <= UInt64(reader.remainingCount) else {
             throw reader.corruption("a table of \(count) sections cannot fit")
         }
-        let payloadStart = RowCodec.headerCount + Int(count) * RowCodec.tableEntryCount
+        let tableStart = RowCodec.headerCount(version: version)
+        let payloadStart = tableStart + Int(count) * RowCodec.tableEntryCount
         let payloadCount = bytes.count - payloadStart
         var previousID: UInt64 = 0
         var previousEnd: UInt32 = 0
@@ -50,8 +58,10 @@ public struct RowView: RandomAccessCollection {
             throw reader.corruption("sections cover \(previousEnd) of \(payloadCount) payload bytes")
         }
         self.bytes = bytes
+        self.tableStart = tableStart
         self.payloadStart = payloadStart
         self.newestEventTime = newestEventTime
+        self.nextArrival = nextArrival
         self.sectionCount = Int(count)
     }
 
@@ -87,12 +97,12 @@ public struct RowView: RandomAccessCollection {
     /// The aggregate id in table entry `index` (validated by `init`).
     private func aggregateID(at index: Int) -> UInt64 {
         UInt64(littleEndian: bytes.loadUnaligned(
-            fromByteOffset: RowCodec.headerCount + index * RowCodec.tableEntryCount, as: UInt64.self))
+            fromByteOffset: tableStart + index * RowCodec.tableEntryCount, as: UInt64.self))
     }
 
     /// The payload offset just past section `index` (validated by `init`).
     private func end(at index: Int) -> Int {
         Int(UInt32(littleEndian: bytes.loadUnaligned(
-            fromByteOffset: RowCodec.headerCount + index * RowCodec.tableEntryCount + 8, as: UInt32.self)))
+            fromByteOffset: tableStart + index * RowCodec.tableEntryCount + 8, as: UInt32.self)))
     }
 }

@@ -24,7 +24,7 @@ final class EngineHarness {
     let clock: TestClock
     private(set) var spec: CompiledSpec
     private(set) var engine: Engine!
-    private var database: Database!
+    private(set) var database: Database!
 
     /// How long the engine keeps raw events (ms).
     let retainEvents: Int64

@@ -36,7 +36,7 @@ struct RowIndexTests {
         let keys = randomKeys(6_000, seed: seed)
         for (number, parts) in keys.enumerated() {
             let key = EntityKeyCodec.encode(parts)
-            let row = Row(states: [], newestEventTime: Int64(number))
+            let row = Row(states: [], newestEventTime: Int64(number), nextArrival: 0)
             index[key] = row
             model[key] = row
         }
@@ -71,7 +71,7 @@ struct RowIndexTests {
                 index[key] = nil
                 model[key] = nil
             } else if model[key] == nil {
-                let row = Row(states: [], newestEventTime: Int64(step))
+                let row = Row(states: [], newestEventTime: Int64(step), nextArrival: 0)
                 index[key] = row
                 model[key] = row
             }
@@ -96,7 +96,7 @@ struct RowIndexTests {
     func nearKeys() {
         let index = RowIndex()
         let keys: [[UInt8]] = [[], [0], [0, 0], [1], Array(repeating: 7, count: 8), Array(repeating: 7, count: 9), Array(repeating: 7, count: 16) + [1], Array(repeating: 7, count: 16) + [2]]
-        for (number, key) in keys.enumerated() { index[key] = Row(states: [], newestEventTime: Int64(number)) }
+        for (number, key) in keys.enumerated() { index[key] = Row(states: [], newestEventTime: Int64(number), nextArrival: 0) }
         for (number, key) in keys.enumerated() { #expect(index[key]?.newestEventTime == Int64(number)) }
         #expect(index[[2]] == nil)
         #expect(Set(keys.map { $0.withUnsafeBytes(KeyHash.hash) }).count == keys.count)

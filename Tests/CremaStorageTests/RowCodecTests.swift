@@ -15,11 +15,13 @@ struct RowCodecTests {
         for count in [0, 1, 2, 7, 64] {
             let sections = randomSections(&random, count: count)
             let time = Int64.random(in: .min ... .max, using: &random)
-            let row = RowCodec.encode(sections: sections, newestEventTime: time)
+            let arrival = random.next()
+            let row = RowCodec.encode(sections: sections, newestEventTime: time, nextArrival: arrival)
             #expect(row.first == RowCodec.formatVersion)
             try row.withUnsafeBytes { bytes in
                 let view = try RowView(bytes: bytes)
                 #expect(view.newestEventTime == time)
+                #expect(view.nextArrival == arrival)
                 #expect(view.sectionCount == count)
                 for section in sections {
                     #expect(view.section(for: section.aggregateID).map(Array.init) == section.bytes)
@@ -45,7 +47,8 @@ struct RowCodecTests {
         }
     }
 
-    /// A hand-built row: header, then (id, end) entries, then payload.
+    /// A hand-built row of format version 1 (or another version byte): header, then (id, end)
+    /// entries, then payload.
     private func row(version: UInt8 = 1, entries: [(UInt64, UInt32)], payload: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = [version] + [UInt8](repeating: 0, count: 8)
         bytes += withUnsafeBytes(of: UInt32(entries.count).littleEndian, Array.init)
@@ -62,7 +65,8 @@ struct RowCodecTests {
         let cases: [[UInt8]] = [
             [],
             [1, 0, 0],
-            row(version: 2, entries: [], payload: []),
+            row(version: 3, entries: [], payload: []),
+            row(version: 2, entries: [], payload: []),             // version 2 without its next arrival
             Array(valid.dropLast()),                            // payload shorter than the table says
             valid + [0],                                        // trailing bytes
             row(entries: [(2, 1), (1, 3)], payload: [7, 7, 7]), // ids out of order
@@ -78,6 +82,17 @@ struct RowCodecTests {
             #expect(error?.code == .corruption)
         }
         #expect(throws: Never.self) { try valid.withUnsafeBytes { _ = try RowView(bytes: $0) } }
+    }
+
+    @Test("rows of format version 1 still read, with next arrival 0")
+    func versionOneRowsRead() throws {
+        let bytes = row(entries: [(1, 2), (2, 3)], payload: [7, 8, 9])
+        try bytes.withUnsafeBytes { buffer in
+            let view = try RowView(bytes: buffer)
+            #expect(view.nextArrival == 0)
+            #expect(view.section(for: 1).map(Array.init) == [7, 8])
+            #expect(view.section(for: 2).map(Array.init) == [9])
+        }
     }
 
     @Test("damaged rows never crash, and a view that validates reads in bounds")
