@@ -197,13 +197,15 @@ extension Engine {
     /// that are not in memory. Rows not on disk are absent from the result (they start empty).
     private func loadMissingRows(for prepared: [PreparedEvent]) throws(EngineError) -> [[[UInt8]: Row]] {
         var missing: [Set<[UInt8]>] = Array(repeating: [], count: plan.groups.count)
+        // A group holding every stored row has nothing to load: a row it lacks is new.
+        let mayLoad = tables.map { !$0.holdsEveryStoredRow }
         for item in prepared {
-            for target in item.targets where tables[target.group].rows[target.key] == nil {
+            for target in item.targets where mayLoad[target.group] && !tables[target.group].rows.contains(target.key) {
                 missing[target.group].insert(target.key)
             }
         }
         var loaded: [[[UInt8]: Row]] = Array(repeating: [:], count: plan.groups.count)
-        for (groupIndex, keys) in missing.enumerated() where !keys.isEmpty && !tables[groupIndex].holdsEveryStoredRow {
+        for (groupIndex, keys) in missing.enumerated() where !keys.isEmpty {
             let group = plan.groups[groupIndex]
             let entityKeys = Array(keys)
             let values: [[UInt8]?]

@@ -66,6 +66,13 @@ final class RowIndex {
         }
     }
 
+    /// Whether a row of `key` is held, without touching the row.
+    ///
+    /// - Complexity: O(key length) expected.
+    func contains(_ key: [UInt8]) -> Bool {
+        key.withUnsafeBytes { slot(of: $0, hash: KeyHash.hash($0)) != RowIndex.emptySlot }
+    }
+
     /// The key of the row in `slot`.
     func key(ofSlot slot: Int) -> [UInt8] {
         let place = keyPlaces[slot]
