@@ -158,6 +158,9 @@ extension Engine {
     ) {
         let group = plan.groups[groupIndex]
         let table = tables[groupIndex]
+        let aggregators = group.aggregators
+        let filters = group.definition.aggregates.map(\.filter)
+        let isWindowed = group.isWindowed
         for (key, row) in loaded { table.rows[key] = row }
         for (eventIndex, key) in work {
             let item = prepared[eventIndex]
@@ -170,13 +173,13 @@ extension Engine {
             }
             guard item.arrival >= row.nextArrival else { continue }
             var use: UInt8 = 0
-            for (aggregateIndex, aggregator) in group.aggregators.enumerated() {
-                if let filter = group.definition.aggregates[aggregateIndex].filter, !filter.evaluate(item.fields) {
-                    continue
-                }
-                let result = aggregator.add(item.fields, time: item.time, arrival: item.arrival, now: now, to: row.states[aggregateIndex])
-                if group.isWindowed[aggregateIndex] && result != .skipped {
-                    use = max(use, result == .kept ? 2 : 1)
+            row.states.withUnsafeBufferPointer { states in
+                for index in aggregators.indices {
+                    if let filter = filters[index], !filter.evaluate(item.fields) { continue }
+                    let result = aggregators[index].add(item.fields, time: item.time, arrival: item.arrival, now: now, to: states[index])
+                    if isWindowed[index] && result != .skipped {
+                        use = max(use, result == .kept ? 2 : 1)
+                    }
                 }
             }
             report(eventIndex, use)
