@@ -38,8 +38,22 @@ struct ServeCommand: AsyncParsableCommand {
         """)
     var cacheSize = 4 << 30
 
+    @Option(help: """
+        Changed rows that may wait in memory before they are written to RocksDB; beyond it the \
+        oldest changed are written (fewer under a small --cache-size).
+        """)
+    var checkpointRows = EngineConfiguration().checkpointRows
+
+    @Option(help: "Seconds a changed row may wait before it is written to RocksDB; bounds the log replayed after a crash.")
+    var checkpointInterval = Double(EngineConfiguration().checkpointInterval.components.seconds)
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard checkpointRows >= 1 else { throw ValidationError("--checkpoint-rows must be at least 1, got \(checkpointRows)") }
+        guard checkpointInterval > 0 else { throw ValidationError("--checkpoint-interval must be positive, got \(checkpointInterval)") }
+    }
 
     func run() async throws {
         let logger = makeLogger(label: "crema", level: logLevel)
@@ -52,6 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.durability = durability
         engineConfiguration.rowMemoryBudget = cacheSize - blockCacheBytes
+        engineConfiguration.checkpointRows = checkpointRows
+        engineConfiguration.checkpointInterval = .milliseconds(Int64(checkpointInterval * 1_000))
         let engine = try Engine(spec: spec, database: database, configuration: engineConfiguration, logger: logger)
         let ingestServer = IngestServer(
             configuration: IngestServer.Configuration(address: address), spec: spec, sink: engine, logger: logger
