@@ -172,6 +172,11 @@ extension Engine {
                 table.rows[key] = row
             }
             guard item.arrival >= row.nextArrival else { continue }
+            if now >= group.expiresAt(row) {
+                // An expired row (not swept yet) starts afresh, as a removed one would.
+                row.states = aggregators.map { $0.makeState() }
+                row.newestEventTime = .min
+            }
             var use: UInt8 = 0
             row.states.withUnsafeBufferPointer { states in
                 for index in aggregators.indices {

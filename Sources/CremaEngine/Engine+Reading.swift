@@ -147,10 +147,13 @@ extension Engine {
                         shared.referenced[slot >> 6] |= 1 << UInt64(slot & 63)
                         let flags = position * targets.count
                         guard shared.lacking[flags..<(flags + targets.count)].contains(true) else { continue }
-                        let states = shared.rows[slot].states
+                        let row = shared.rows[slot]
+                        let expiresAt = group.expiresAt(row)
                         for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
-                            let value = group.aggregators[target.aggregate].result(of: states[target.aggregate], feature: target.window, at: time)
-                            shared.cache.store(value, slot: slot, feature: target.feature)
+                            let value = time >= expiresAt
+                                ? .null
+                                : group.aggregators[target.aggregate].result(of: row.states[target.aggregate], feature: target.window, at: time)
+                            shared.cache.store(value, slot: slot, feature: target.feature, expiresAt: expiresAt)
                             shared.output.set(value, column: target.column, position: position)
                         }
                     }
@@ -195,7 +198,10 @@ extension Engine {
                 )
                 for (position, value) in zip(chunkPositions, stored) {
                     guard let value else { continue }
-                    let states = try Row.decode(value, of: group, aggregates: aggregates).states
+                    let decoded = try Row.decode(value, of: group, aggregates: aggregates)
+                    // An expired row not compacted away yet reads as null, like a removed one.
+                    if let expiry = group.expiry, expiry.isExpired(newestEventTime: decoded.newestEventTime, at: time) { continue }
+                    let states = decoded.states
                     for target in targets {
                         let value = group.aggregators[target.aggregate].result(of: states[target.state], feature: target.window, at: time)
                         shared.output.set(value, column: target.column, position: position)

@@ -40,6 +40,8 @@ public final class Engine: IngestSink, @unchecked Sendable {
     var lastLogTrim: Int64 = 0
     /// Writer-only: the stored rows reflect every event with a lower arrival sequence.
     var checkpointMark: UInt64
+    /// Writer-only: when expired rows were last swept from memory.
+    var lastExpirySweep = ContinuousClock.now
     /// Set when a commit failed: the engine no longer accepts events.
     var failure: EngineError?
 
@@ -143,6 +145,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
                 // that no commit waits long behind it; when idle, every due row.
                 let events = submissions.reduce(0) { $0 + $1.batch.events.count }
                 try checkpoint(limit: events == 0 ? .max : max(8_192, 4 * events))
+                sweepExpiredRowsIfDue()
                 trimLogIfDue(now: configuration.clock())
             } catch {
                 failure = error
@@ -173,4 +176,6 @@ public struct EngineCounters: Sendable, Equatable {
     public var commits = 0
     /// Row checkpoints written.
     public var checkpoints = 0
+    /// Expired rows removed from memory.
+    public var expiredRows = 0
 }

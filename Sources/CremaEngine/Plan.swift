@@ -46,6 +46,8 @@ struct GroupPlan: Sendable {
     let sortedAggregateIDs: [UInt64]
     /// For each position in `sortedAggregateIDs`, the aggregate's index.
     let aggregateIndicesByID: [Int]
+    /// When the group's rows expire; nil when never.
+    let expiry: RowExpiry?
 
     init(group: FeatureGroup, spec: CompiledSpec) throws(EngineError) {
         definition = group
@@ -80,6 +82,12 @@ struct GroupPlan: Sendable {
         self.freshness = freshness
         aggregateIndicesByID = group.aggregates.indices.sorted { group.aggregates[$0].id < group.aggregates[$1].id }
         sortedAggregateIDs = aggregateIndicesByID.map { group.aggregates[$0].id }
+        expiry = RowExpiry(group: group)
+    }
+
+    /// The first read time at which `row` is expired (`Int64.max` when never).
+    func expiresAt(_ row: Row) -> Int64 {
+        expiry?.expiresAt(newestEventTime: row.newestEventTime) ?? .max
     }
 
     /// The entity key of an event for this group, or nil when a key field is null.

@@ -174,16 +174,19 @@ final class ResultCache {
             }
         }
 
-        /// Caches `value` of `feature` of `slot`, computed for the read time. Values of the slot
-        /// that no longer hold are dropped first, so the validity left always holds the read time.
-        func store(_ value: FeatureValue, slot: Int, feature: Int) {
+        /// Caches `value` of `feature` of `slot`, computed for the read time, for a row that
+        /// expires at `expiresAt`: the value holds no later than that, and the null of an expired
+        /// row from then on. Values of the slot that no longer hold are dropped first, so the
+        /// validity left always holds the read time.
+        func store(_ value: FeatureValue, slot: Int, feature: Int, expiresAt: Int64) {
             guard feature < stride else { return }
-            let holds: Range<Int64>
+            var holds: Range<Int64>
             switch freshness[feature] {
             case .tiles(let window): holds = window.sameTiles(asAt: time)
             case .anyTime: holds = Int64.min..<Int64.max
             case .readTime: return
             }
+            holds = time >= expiresAt ? expiresAt..<Int64.max : holds.lowerBound..<min(holds.upperBound, max(holds.lowerBound, expiresAt))
             var state = validity[slot]
             if state.filled == 0 || !(state.from <= time && time < state.until) {
                 state = Validity(filled: 0, from: Int64.min, until: Int64.max)

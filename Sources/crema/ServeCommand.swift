@@ -62,8 +62,11 @@ struct ServeCommand: AsyncParsableCommand {
         let httpAddress = try HostAndPort(parsing: http, option: "--http")
         let grpcAddress = try HostAndPort(parsing: grpc, option: "--grpc")
         let blockCacheBytes = min(cacheSize / 8, 256 << 20)
-        let database = try Database(path: data, options: DatabaseOptions(blockCacheBytes: blockCacheBytes))
         var engineConfiguration = EngineConfiguration()
+        let database = try Database(
+            path: data, options: DatabaseOptions(blockCacheBytes: blockCacheBytes),
+            rowFilter: Engine.expiredRowFilter(spec: spec, clock: engineConfiguration.clock)
+        )
         engineConfiguration.durability = durability
         engineConfiguration.rowMemoryBudget = cacheSize - blockCacheBytes
         engineConfiguration.checkpointRows = checkpointRows

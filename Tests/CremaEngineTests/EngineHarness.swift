@@ -61,9 +61,9 @@ final class EngineHarness {
     }
 
     private func open() throws {
-        database = try Database(path: directory.path)
-        var configuration = EngineConfiguration()
         let clock = clock
+        database = try Database(path: directory.path, rowFilter: Engine.expiredRowFilter(spec: spec, clock: { clock.now }))
+        var configuration = EngineConfiguration()
         configuration.clock = { clock.now }
         configuration.retainEvents = retainEvents
         configuration.checkpointInterval = checkpointInterval

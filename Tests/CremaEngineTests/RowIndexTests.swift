@@ -143,9 +143,9 @@ struct ResultCacheTests {
         }
         #expect(read(0, at: time) == nil)
         cache.withValues(at: time) { access in
-            access.store(.int(5), slot: 2, feature: 0)
-            access.store(.int(9), slot: 2, feature: 1)
-            access.store(.float(1.5), slot: 2, feature: 2)
+            access.store(.int(5), slot: 2, feature: 0, expiresAt: .max)
+            access.store(.int(9), slot: 2, feature: 1, expiresAt: .max)
+            access.store(.float(1.5), slot: 2, feature: 2, expiresAt: .max)
         }
         #expect(read(0, at: time) == .int(5))
         #expect(read(1, at: time) == .int(9))

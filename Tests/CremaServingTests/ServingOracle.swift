@@ -93,6 +93,12 @@ enum OracleSpec {
               watch_total: { op: sum, field: watch_ms }
               last_liked: { op: last, field: liked }
               trending: { op: decayed_count, half_life: 1h }
+          video_recent:
+            entity: video
+            from: view
+            aggregates:
+              views: { op: count, windows: [1h] }
+              watch: { op: sum, field: watch_ms, windows: [1d] }
           user_history:
             entity: user
             from: view
@@ -153,6 +159,10 @@ enum OracleSpec {
             OracleAggregate("first_video", .first, field: "video_id"),
             OracleAggregate("max_watch", .max, field: "watch_ms"),
             OracleAggregate("views", .count, windows: ["1d": day]),
+        ]),
+        OracleGroup(name: "video_recent", entity: "video", keyFields: ["video_id"], filter: nil, aggregates: [
+            OracleAggregate("views", .count, windows: ["1h": hour]),
+            OracleAggregate("watch", .sum, field: "watch_ms", windows: ["1d": day]),
         ]),
         OracleGroup(name: "cohort_stats", entity: "cohort", keyFields: ["country", "category"], filter: nil, aggregates: [
             OracleAggregate("views", .count, windows: ["1h": hour, "1d": day]),
@@ -302,7 +312,7 @@ struct ServingOracle {
     /// with key `key` (parts as text), read at `time`.
     func value(_ feature: String, key: [String], at time: Int64) -> FeatureValue {
         let (group, aggregate, window) = Self.locate(feature)
-        guard let events = rows[group.name]?[key] else { return .null }
+        guard let events = rows[group.name]?[key], !Self.isExpired(group, events, at: time) else { return .null }
         let taken = events.filter { aggregate.takes($0.event) }
         guard let window else { return Self.compute(aggregate, taken, at: time) }
         let covered = taken.filter { arrived in
@@ -312,6 +322,15 @@ struct ServingOracle {
                 && aggregate.isRetained(ts, for: window, now: now)
         }
         return Self.compute(aggregate, covered, at: time)
+    }
+
+    /// Whether the row of `events` in `group` is expired at `time` (DESIGN.md, "Storage"): every
+    /// aggregate has windows and the newest event is before the first tile of each.
+    private static func isExpired(_ group: OracleGroup, _ events: [ArrivedEvent], at time: Int64) -> Bool {
+        guard group.aggregates.allSatisfy({ !$0.windows.isEmpty }), let newest = events.map(\.event.ts).max() else { return false }
+        return group.aggregates.allSatisfy { aggregate in
+            aggregate.windows.allSatisfy { floorDivide(newest, $0.hop) < floorDivide(time - $0.length, $0.hop) }
+        }
     }
 
     /// The group, aggregate and window a feature name denotes.

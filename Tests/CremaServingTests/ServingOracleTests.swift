@@ -52,8 +52,8 @@ enum OracleStream {
 
     /// The read times: none (the server clock), the clock itself, and both sides of hop
     /// boundaries k·H and k·H − 1 now, hours back (where short windows' tiles are dropped),
-    /// a day back (where the 1d window's old tiles are dropped too), in the future, and
-    /// before every event.
+    /// a day back (where the 1d window's old tiles are dropped too), in the future, days
+    /// ahead (where rows of windowed groups have expired) and before every event.
     static let readTimes: [Int64?] = {
         let now = OracleStream.now, midnight = OracleStream.midnight
         let fiveMinutes = floorDivide(now, 5 * OracleSpec.minute) * 5 * OracleSpec.minute
@@ -62,7 +62,7 @@ enum OracleStream {
         return [
             nil, now, fiveMinutes, fiveMinutes - 1, hour, hour - 1, halfHour - 1, midnight, midnight - 1,
             hour - 2 * OracleSpec.hour, hour - 2 * OracleSpec.hour - 1, hour - 26 * OracleSpec.hour, hour - 26 * OracleSpec.hour - 1,
-            hour + 2 * OracleSpec.hour, hour + 2 * OracleSpec.hour - 1, now - 4 * OracleSpec.day,
+            hour + 2 * OracleSpec.hour, hour + 2 * OracleSpec.hour - 1, now + 2 * OracleSpec.day + OracleSpec.hour, now - 4 * OracleSpec.day,
         ]
     }()
 }
