@@ -20,7 +20,8 @@ import Synchronization
 /// - `crema_grpc_requests_total{method, code}`, `crema_grpc_request_duration_seconds{method}`
 ///   (histogram, when the gRPC server is given these metrics);
 /// - `crema_ingest_events_total{outcome="accepted|rejected|duplicate|late"}`,
-///   `crema_engine_commits_total`, `crema_engine_rows_in_memory`,
+///   `crema_engine_commits_total`, `crema_engine_checkpoints_total`,
+///   `crema_engine_rows_expired_total` (swept from memory), `crema_engine_rows_in_memory`,
 ///   `crema_engine_row_memory_estimate_bytes` (what `--cache-size` bounds);
 /// - `crema_ingest_connections_total`, `crema_ingest_connections_open`,
 ///   `crema_ingest_lines_total`, `crema_ingest_bytes_total` (when ingest statistics are given);
@@ -116,6 +117,8 @@ public final class CremaMetrics: Sendable {
         addTotal("crema_ingest_events_total", [("outcome", "duplicate")], counters.duplicates)
         addTotal("crema_ingest_events_total", [("outcome", "late")], counters.late)
         addTotal("crema_engine_commits_total", [], counters.commits)
+        addTotal("crema_engine_checkpoints_total", [], counters.checkpoints)
+        addTotal("crema_engine_rows_expired_total", [], counters.expiredRows)
         setGauge("crema_engine_rows_in_memory", engine.rowsInMemory)
         setGauge("crema_engine_row_memory_estimate_bytes", engine.estimatedRowMemory)
         if let ingestStatistics {
