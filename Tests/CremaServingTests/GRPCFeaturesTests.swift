@@ -5,6 +5,7 @@ import CremaStorage
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOPosix
 import Testing
 
 @testable import CremaServing
@@ -97,24 +98,34 @@ enum GRPCFixture {
     /// Runs `body` with a gRPC client of a real server over a real engine and RocksDB in a
     /// temp directory, after the standard events are applied, and the server's metrics.
     static func withServer(
+        configuration: GRPCFeatureServer.Configuration = GRPCFeatureServer.Configuration(host: "127.0.0.1", port: 0),
         _ body: (_ client: Crema_V1_Features.Client<HTTP2ClientTransport.Posix>, _ engine: Engine, _ metrics: CremaMetrics) async throws -> Void
+    ) async throws {
+        try await withRunningServer(configuration: configuration) { server, engine, metrics in
+            let transport = try HTTP2ClientTransport.Posix.http2NIOPosix(
+                target: .ipv4(address: "127.0.0.1", port: try await server.boundPort()), transportSecurity: .plaintext
+            )
+            try await withGRPCClient(transport: transport) { client in
+                try await body(Crema_V1_Features.Client(wrapping: client), engine, metrics)
+            }
+        }
+    }
+
+    /// Runs `body` while a real server over a real engine and RocksDB in a temp directory
+    /// serves (reads on `threadPool`), after the standard events are applied; then cancels it.
+    static func withRunningServer(
+        configuration: GRPCFeatureServer.Configuration = GRPCFeatureServer.Configuration(host: "127.0.0.1", port: 0),
+        threadPool: NIOThreadPool = .singleton,
+        _ body: (_ server: GRPCFeatureServer, _ engine: Engine, _ metrics: CremaMetrics) async throws -> Void
     ) async throws {
         try await withTestEngine(specText: specText, now: now) { engine, _ in
             try await submit(events, to: engine)
 
             let metrics = CremaMetrics(engine: engine)
-            let server = GRPCFeatureServer(
-                configuration: GRPCFeatureServer.Configuration(host: "127.0.0.1", port: 0), engine: engine, metrics: metrics
-            )
+            let server = GRPCFeatureServer(configuration: configuration, engine: engine, metrics: metrics, threadPool: threadPool)
             let running = Task { try await server.run() }
             do {
-                let port = try await server.boundPort()
-                let transport = try HTTP2ClientTransport.Posix.http2NIOPosix(
-                    target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext
-                )
-                try await withGRPCClient(transport: transport) { client in
-                    try await body(Crema_V1_Features.Client(wrapping: client), engine, metrics)
-                }
+                try await body(server, engine, metrics)
             } catch {
                 running.cancel()
                 _ = await running.result

@@ -13,7 +13,7 @@ import NIOPosix
 /// feature of another entity, an id of the wrong shape, too many ids), is
 /// `INVALID_ARGUMENT` with a message naming it; an engine shutting down is `UNAVAILABLE`;
 /// anything else is `INTERNAL`.
-struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
+struct FeaturesService: Sendable {
     /// The feature reads.
     let service: FeatureService
     /// The column layout of every served feature, by name (`group.aggregate_window`).
@@ -41,26 +41,6 @@ struct FeaturesService: Crema_V1_Features.SimpleServiceProtocol {
         self.layouts = layouts
         self.threadPool = threadPool
         self.metrics = metrics
-    }
-
-    /// Answers one `Get`: the ids echoed, one column per feature of `ids.count` rows, and one
-    /// column of one row per broadcast feature.
-    /// - Throws: `RPCError` (`.invalidArgument`, `.unavailable` or `.internalError`).
-    /// - Complexity: O(ids × features).
-    func get(request: Crema_V1_GetRequest, context: ServerContext) async throws -> Crema_V1_GetResponse {
-        let start = ContinuousClock.now
-        metrics?.recordBatchSize(route: "grpc Features/Get", ids: request.ids.count + request.textIds.count + request.numberIds.count)
-        do {
-            let response = try await threadPool.runIfActive { try answer(request) }
-            metrics?.recordRPC(method: "Features/Get", code: "ok", duration: .now - start)
-            return response
-        } catch let error as RPCError {
-            metrics?.recordRPC(method: "Features/Get", code: "\(error.code)", duration: .now - start)
-            throw error
-        } catch {
-            metrics?.recordRPC(method: "Features/Get", code: "unavailable", duration: .now - start)
-            throw RPCError(code: .unavailable, message: "the server is shutting down")
-        }
     }
 
     /// Reads and encodes the answer to `request`, synchronously.
