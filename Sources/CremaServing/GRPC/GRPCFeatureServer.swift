@@ -47,7 +47,7 @@ public final class GRPCFeatureServer: Service, Sendable {
     private let service: FeaturesService
     private let logger: Logger
     private let binding = ListenerBinding<Int>()
-    private let connections = GRPCConnectionRegistry()
+    private let connections = ConnectionRegistry()
 
     /// Creates a server; it listens once `run()` is called.
     /// - Parameters:

@@ -5,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The HTTP/JSON API (DESIGN.md, "Serving"): `POST /v1/features`,
 /// `GET /v1/features/{entity}/{id}`, `GET /v1/specs`, `POST /v1/events`, `GET /metrics`,
@@ -36,7 +35,7 @@ public final class HTTPServer: Service, Sendable {
     private let api: HTTPAPI
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
-    private let connections = HTTPConnectionRegistry()
+    private let connections = ConnectionRegistry()
     private let binding = ListenerBinding<Int>()
 
     /// Creates a server; it listens once `run()` is called.
@@ -78,7 +77,7 @@ public final class HTTPServer: Service, Sendable {
         logger.debug("http listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
 
         await serveUntilShutdown(channel) { self.beginShutdown(channel) }
-        await connections.waitUntilEmpty()
+        await connections.waitUntilAllClosed()
         logger.debug("http stopped")
     }
 
@@ -105,7 +104,7 @@ public final class HTTPServer: Service, Sendable {
     /// Stops accepting and asks every connection to close once its response in progress is written.
     private func beginShutdown(_ channel: any Channel) {
         channel.close(promise: nil)
-        connections.quiesce()
+        connections.stop(.gracefully)
     }
 }
 
@@ -116,61 +115,4 @@ public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
 
     /// The message.
     public var description: String { message }
-}
-
-/// The open connections, so that shutdown can close them and wait for them.
-final class HTTPConnectionRegistry: Sendable {
-    private struct State {
-        var channels: [ObjectIdentifier: any Channel] = [:]
-        var isQuiescing = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    /// Tracks a new connection until it closes; one arriving during shutdown is closed at once.
-    func add(_ channel: any Channel) {
-        let identifier = ObjectIdentifier(channel)
-        let isQuiescing = state.withLock { state in
-            state.channels[identifier] = channel
-            return state.isQuiescing
-        }
-        channel.closeFuture.whenComplete { _ in self.remove(identifier) }
-        if isQuiescing { channel.close(promise: nil) }
-    }
-
-    private func remove(_ identifier: ObjectIdentifier) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.channels[identifier] = nil
-            guard state.channels.isEmpty else { return [] }
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        waiters.forEach { $0.resume() }
-    }
-
-    /// Asks every connection to close after its response in progress; only the first call does
-    /// (NIO's pipeline handler asserts that a connection is quiesced once).
-    func quiesce() {
-        let channels = state.withLock { state -> [any Channel] in
-            guard !state.isQuiescing else { return [] }
-            state.isQuiescing = true
-            return Array(state.channels.values)
-        }
-        for channel in channels {
-            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        }
-    }
-
-    /// Returns once no connection is open.
-    func waitUntilEmpty() async {
-        await withCheckedContinuation { continuation in
-            let isEmpty = state.withLock { state in
-                if state.channels.isEmpty { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if isEmpty { continuation.resume() }
-        }
-    }
 }

@@ -1,10 +1,10 @@
 import NIOCore
 import Synchronization
 
-/// The gRPC server's open connections, so that stopping can reach every one — gracefully
-/// (`ChannelShouldQuiesceEvent`: GOAWAY, then close when the streams are done) or at once —
-/// and wait until all have closed.
-final class GRPCConnectionRegistry: Sendable {
+/// A server's open connections, so that stopping can reach every one — gracefully
+/// (`ChannelShouldQuiesceEvent`: HTTP/1 closes after the response in progress, HTTP/2 sends
+/// GOAWAY and closes when its streams are done) or at once — and wait until all have closed.
+final class ConnectionRegistry: Sendable {
     /// How the server stops.
     enum Stop: Sendable {
         /// Let the RPCs in progress finish.
