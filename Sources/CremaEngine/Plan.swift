@@ -92,15 +92,15 @@ struct GroupPlan: Sendable {
 
     /// The entity key of an event for this group, or nil when a key field is null.
     func entityKey(of fields: [FieldValue]) -> [UInt8]? {
-        var parts: [EntityKeyPart] = []
-        parts.reserveCapacity(definition.keyFieldIndices.count)
+        var key: [UInt8] = []
+        key.reserveCapacity(24)
         for index in definition.keyFieldIndices {
             switch fields[index] {
-            case .string(let value): parts.append(.string(value))
-            case .int(let value): parts.append(.int(value))
+            case .string(let value): EntityKeyCodec.append(.string(value), to: &key)
+            case .int(let value): EntityKeyCodec.append(.int(value), to: &key)
             default: return nil
             }
         }
-        return EntityKeyCodec.encode(parts)
+        return key
     }
 }
