@@ -50,13 +50,14 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     /// What `crema bench read` can measure.
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case first, hot, ingesting, http, grpc, cold
+        case redis, first, hot, ingesting, http, grpc, cold
     }
 
     @Option(
         parsing: .upToNextOption,
         help: """
-            The scenarios, in this order: first (server-side, every id read for the first time since its row changed), \
+            The scenarios, in this order: redis (the yardstick, before anything is loaded: tools/bench-redis-mget, one \
+            MGET of as many keys, when redis-server is installed), first (server-side, every id read for the first time since its row changed), \
             hot (server-side, again), ingesting (hot while events are applied as fast as the engine takes them), \
             http, grpc (client-side, in this process), cold (server-side after a restart).
             """
@@ -67,14 +68,21 @@ struct BenchReadCommand: AsyncParsableCommand {
         let spec = try compileOrExit(specs)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crema-bench-read-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        var database: Database? = try Database(path: directory.path)
-        var engine: Engine? = try Engine(spec: spec, database: database!)
-        try await load(into: engine!, spec: spec)
-        // Let the load's last checkpoint and RocksDB's flush finish: they would share the cores.
-        try await Task.sleep(for: .seconds(3))
         print("crema bench read: \(ids) ids × \(features.count) features + 1 broadcast feature, \(entities) entities per key, \(events) \(event) events loaded")
         print("| scenario | p50 ms | p99 ms | mean ms |")
         print("|---|---|---|---|")
+        // First, while nothing else of this process runs.
+        if scenarios.contains(.redis) {
+            try measureRedis()
+        }
+        var database: Database? = try Database(path: directory.path)
+        // Rows written 1 s after they change, so that writing them is over before measuring.
+        var configuration = EngineConfiguration()
+        configuration.checkpointInterval = .seconds(1)
+        var engine: Engine? = try Engine(spec: spec, database: database!, configuration: configuration)
+        try await load(into: engine!, spec: spec)
+        // Let the load's last checkpoints and RocksDB's flush finish: they would share the cores.
+        try await Task.sleep(for: .seconds(3))
         if scenarios.contains(.first) {
             try measureFirstReads(engine: engine!)
         }
@@ -246,6 +254,28 @@ struct BenchReadCommand: AsyncParsableCommand {
             }
         }
         report(scenario, samples)
+    }
+
+    /// Runs `tools/bench-redis-mget` (redis-benchmark timing one MGET of `ids` keys out of
+    /// `entities`, `requests` times) and prints its row, so that the yardstick is measured in
+    /// the same run; says so when it cannot run.
+    private func measureRedis() throws {
+        let script = URL(fileURLWithPath: "tools/bench-redis-mget")
+        guard FileManager.default.isExecutableFile(atPath: script.path) else {
+            print("| redis MGET: not measured, run from the repository root (tools/bench-redis-mget) | | | |")
+            return
+        }
+        let process = Process()
+        process.executableURL = script
+        process.arguments = ["--keys", "\(entities)", "--ids", "\(ids)", "--requests", "\(requests)"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let line = text.split(separator: "\n").last.map(String.init) ?? ""
+        print(line.hasPrefix("|") ? line : "| redis MGET: not measured (\(line)) | | | |")
     }
 
     /// Prints one table row: p50, p99 and mean of `samples` (ms).
