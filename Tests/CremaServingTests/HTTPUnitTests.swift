@@ -1,4 +1,6 @@
 import CremaAggregation
+import CremaEngine
+import CremaStorage
 import Foundation
 import Testing
 
@@ -56,4 +58,28 @@ struct HTTPUnitTests {
             #expect(error.allowedMethod == .POST)
         }
     }
+
+    /// The ids of a parsed `POST /v1/features` body.
+    private func parsedIDs(_ ids: String) throws -> EntityIDs {
+        try FeatureRequestParser.parse(Array(#"{"entity": "video", "ids": \#(ids), "features": []}"#.utf8)).request.ids
+    }
+
+    @Test("ids that are all strings stay packed; any other id turns them into key parts, in order")
+    func packedIDs() throws {
+        guard case .texts(let texts) = try parsedIDs(#"["a", "b", "c"]"#) else { throw ParsedAs.other }
+        #expect(texts == ["a", "b", "c"])
+        guard case .parts(let parts) = try parsedIDs(#"["a", 7, ["US", 3], "b"]"#) else { throw ParsedAs.other }
+        #expect(parts == [[.string("a")], [.int(7)], [.string("US"), .int(3)], [.string("b")]])
+        guard case .texts(let none) = try parsedIDs("[]") else { throw ParsedAs.other }
+        #expect(none.isEmpty)
+    }
+
+    @Test("a bad id after packed ones is named by its index", arguments: [#"["a", "b", true]"#, #"["a", 1, "b", {}]"#])
+    func badIDAfterPackedOnes(ids: String) {
+        let error = #expect(throws: HTTPError.self) { try parsedIDs(ids) }
+        let index = ids.hasPrefix(#"["a", "b""#) ? 2 : 3
+        #expect(error?.message.contains("ids[\(index)]") == true, "\(error?.message ?? "")")
+    }
+
+    private enum ParsedAs: Error { case other }
 }
