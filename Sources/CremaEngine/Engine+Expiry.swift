@@ -2,24 +2,49 @@ import CremaSpec
 import CremaStorage
 
 extension Engine {
-    /// Removes from memory the clean rows expired at the server clock, at most once per
-    /// `checkpointInterval`; RocksDB's copies go at compaction (`expiredRowFilter`). Reads and
-    /// events treat an expired row as absent meanwhile, so when it goes changes no answer.
-    /// Writer thread.
-    func sweepExpiredRowsIfDue() {
-        guard ContinuousClock.now - lastExpirySweep >= configuration.checkpointInterval else { return }
-        lastExpirySweep = .now
+    /// The most row slots one step of the expiry sweep looks at, so that the state lock is
+    /// held briefly (readers wait for it).
+    static let expirySweepSlots = 16_384
+
+    /// Removes from memory the clean rows expired at the server clock, a slice of slots per
+    /// call, starting a pass over every group at most once per `checkpointInterval`;
+    /// RocksDB's copies go at compaction (`expiredRowFilter`). Reads and events treat an
+    /// expired row as absent meanwhile, so when it goes changes no answer. Writer thread.
+    func sweepExpiredRows() {
+        if expirySweepCursor == nil {
+            guard ContinuousClock.now - lastExpirySweep >= configuration.checkpointInterval else { return }
+            lastExpirySweep = .now
+            expirySweepCursor = (group: 0, slot: 0)
+        }
         let now = configuration.clock()
+        var budget = Self.expirySweepSlots
         var removed = 0
         stateLock.withLock {
-            for (group, table) in zip(plan.groups, tables) where group.expiry != nil {
-                let rows = table.rows.rows
-                for slot in rows.indices where !rows[slot].isDirty && now >= group.expiresAt(rows[slot]) {
+            while let cursor = expirySweepCursor, budget > 0 {
+                guard cursor.group < tables.count else {
+                    expirySweepCursor = nil
+                    break
+                }
+                let group = plan.groups[cursor.group]
+                let table = tables[cursor.group]
+                let end = min(table.rows.slotCount, cursor.slot + budget)
+                guard group.expiry != nil, cursor.slot < end else {
+                    expirySweepCursor = (cursor.group + 1, 0)
+                    continue
+                }
+                // Found first, removed after: removing while holding the rows would copy them.
+                let expired = { () -> [Int] in
+                    let rows = table.rows.rows
+                    return (cursor.slot..<end).filter { !rows[$0].isDirty && now >= group.expiresAt(rows[$0]) }
+                }()
+                for slot in expired {
                     _ = table.eviction.forget(slot: slot)
                     table.cache.invalidate(slot: slot)
                     table.rows[table.rows.key(ofSlot: slot)] = nil
-                    removed += 1
                 }
+                removed += expired.count
+                budget -= end - cursor.slot
+                expirySweepCursor = (cursor.group, end)
             }
         }
         guard removed > 0 else { return }

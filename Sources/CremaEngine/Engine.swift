@@ -40,8 +40,10 @@ public final class Engine: IngestSink, @unchecked Sendable {
     var lastLogTrim: Int64 = 0
     /// Writer-only: the stored rows reflect every event with a lower arrival sequence.
     var checkpointMark: UInt64
-    /// Writer-only: when expired rows were last swept from memory.
+    /// Writer-only: when the last pass of the expiry sweep started.
     var lastExpirySweep = ContinuousClock.now
+    /// Writer-only: where the expiry sweep's pass goes on, or nil between passes.
+    var expirySweepCursor: (group: Int, slot: Int)?
     /// Set when a commit failed: the engine no longer accepts events.
     var failure: EngineError?
 
@@ -145,7 +147,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
                 // that no commit waits long behind it; when idle, every due row.
                 let events = submissions.reduce(0) { $0 + $1.batch.events.count }
                 try checkpoint(limit: events == 0 ? .max : max(8_192, 4 * events))
-                sweepExpiredRowsIfDue()
+                sweepExpiredRows()
                 trimLogIfDue(now: configuration.clock())
             } catch {
                 failure = error
