@@ -108,9 +108,7 @@ extension Engine {
                 guard let slot = table.eviction.nextVictim(slotCount: table.rows.slotCount, isEvictable: { !rows[$0].isDirty }) else {
                     continue
                 }
-                total -= table.eviction.forget(slot: slot)
-                table.cache.invalidate(slot: slot)
-                table.rows[table.rows.key(ofSlot: slot)] = nil
+                total -= table.removeRow(slot: slot)
                 table.holdsEveryStoredRow = false
                 evicted = true
             }

@@ -172,7 +172,7 @@ extension Engine {
                 table.rows[key] = row
             }
             guard item.arrival >= row.nextArrival else { continue }
-            if now >= group.expiresAt(row) {
+            if now >= group.expiresAt(newestEventTime: row.newestEventTime) {
                 // An expired row (not swept yet) starts afresh, as a removed one would.
                 row.states = aggregators.map { $0.makeState() }
                 row.newestEventTime = .min

@@ -35,13 +35,11 @@ extension Engine {
                 // Found first, removed after: removing while holding the rows would copy them.
                 let expired = { () -> [Int] in
                     let rows = table.rows.rows
-                    return (cursor.slot..<end).filter { !rows[$0].isDirty && now >= group.expiresAt(rows[$0]) }
+                    return (cursor.slot..<end).filter {
+                        !rows[$0].isDirty && now >= group.expiresAt(newestEventTime: rows[$0].newestEventTime)
+                    }
                 }()
-                for slot in expired {
-                    _ = table.eviction.forget(slot: slot)
-                    table.cache.invalidate(slot: slot)
-                    table.rows[table.rows.key(ofSlot: slot)] = nil
-                }
+                for slot in expired { _ = table.removeRow(slot: slot) }
                 removed += expired.count
                 budget -= end - cursor.slot
                 expirySweepCursor = (cursor.group, end)

@@ -148,7 +148,7 @@ extension Engine {
                         let flags = position * targets.count
                         guard shared.lacking[flags..<(flags + targets.count)].contains(true) else { continue }
                         let row = shared.rows[slot]
-                        let expiresAt = group.expiresAt(row)
+                        let expiresAt = group.expiresAt(newestEventTime: row.newestEventTime)
                         for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
                             let value = time >= expiresAt
                                 ? .null
@@ -200,7 +200,7 @@ extension Engine {
                     guard let value else { continue }
                     let decoded = try Row.decode(value, of: group, aggregates: aggregates)
                     // An expired row not compacted away yet reads as null, like a removed one.
-                    if let expiry = group.expiry, expiry.isExpired(newestEventTime: decoded.newestEventTime, at: time) { continue }
+                    if time >= group.expiresAt(newestEventTime: decoded.newestEventTime) { continue }
                     let states = decoded.states
                     for target in targets {
                         let value = group.aggregators[target.aggregate].result(of: states[target.state], feature: target.window, at: time)
@@ -296,7 +296,8 @@ extension Engine {
     }
 }
 
-/// What the chunks of one read share: each writes only its own ranges and its own `missed`.
+/// What the chunks of one read share: each writes only its own ranges of `slots`, `output`
+/// and `lacking`, and its own words of `referenced`.
 private struct ReadChunks: @unchecked Sendable {
     let index: RowIndex
     let rows: [Row]

@@ -8,9 +8,9 @@ import Logging
 ///
 /// One writer thread applies every event (no locks on aggregate state while applying a
 /// batch beyond the state lock readers share); a micro-batch of everything submitted since
-/// the last commit becomes one RocksDB WriteBatch holding the raw events, the changed rows
-/// and the producers' last `seq`, and its submitters are answered once it is in the WAL; changed
-/// rows follow in later checkpoints, a few at a time.
+/// the last commit becomes one RocksDB WriteBatch holding the raw events, the producers' last
+/// `seq` and the next arrival number, and its submitters are answered once it is in the WAL;
+/// changed rows follow in later checkpoints, a few at a time.
 public final class Engine: IngestSink, @unchecked Sendable {
     /// The compiled spec being served.
     public var spec: CompiledSpec { plan.spec }

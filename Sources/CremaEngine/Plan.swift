@@ -85,9 +85,10 @@ struct GroupPlan: Sendable {
         expiry = RowExpiry(group: group)
     }
 
-    /// The first read time at which `row` is expired (`Int64.max` when never).
-    func expiresAt(_ row: Row) -> Int64 {
-        expiry?.expiresAt(newestEventTime: row.newestEventTime) ?? .max
+    /// The first read time at which a row whose newest event is at `newestEventTime` is
+    /// expired (`Int64.max` when never).
+    func expiresAt(newestEventTime: Int64) -> Int64 {
+        expiry?.expiresAt(newestEventTime: newestEventTime) ?? .max
     }
 
     /// The entity key of an event for this group, or nil when a key field is null.

@@ -119,6 +119,16 @@ final class GroupTable {
         dirty.append(DirtyRow(key: key, row: row, since: arrival, at: time))
     }
 
+    /// Takes the clean row in `slot` out of memory: its index entry, cached values and
+    /// eviction record.
+    ///
+    /// - Returns: the estimated bytes it took.
+    func removeRow(slot: Int) -> Int {
+        cache.invalidate(slot: slot)
+        rows[rows.key(ofSlot: slot)] = nil
+        return eviction.forget(slot: slot)
+    }
+
     /// Records that the oldest `count` unwritten rows were written.
     func markWritten(_ count: Int) {
         for entry in dirty[dirtyStart..<(dirtyStart + count)] { entry.row.isDirty = false }

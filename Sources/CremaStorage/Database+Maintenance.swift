@@ -90,8 +90,9 @@ extension Database {
     }
 
     /// Saves a consistent copy of the whole database, as of now, in `directory` (which must
-    /// not exist): hard links to the SST files and a copy of the WAL, so it is fast and takes
-    /// little space on the same file system. The copy opens as a database of its own.
+    /// not exist): the memtables are flushed, then the SST files are hard-linked, so it is
+    /// fast and takes little space on the same file system. The copy opens as a database of
+    /// its own.
     ///
     /// - Throws: `StorageError` (`.rocksdb`) with RocksDB's message.
     public func saveCopy(to directory: String) throws {

@@ -20,7 +20,7 @@ public enum RowCodec {
     static let versionWithoutArrival: UInt8 = 1
 
     /// Bytes before the section table of a row of `version`: version, newest event time,
-    /// applied-through arrival (version 2), section count.
+    /// next arrival (version 2), section count.
     static func headerCount(version: UInt8) -> Int { version == versionWithoutArrival ? 1 + 8 + 4 : 1 + 8 + 8 + 4 }
     /// Bytes of one section table entry: aggregate id and end offset.
     static let tableEntryCount = 8 + 4
