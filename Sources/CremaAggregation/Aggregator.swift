@@ -15,6 +15,14 @@ public protocol Aggregator: Sendable {
     /// The value of feature `feature` (an index into the windows, or 0 for lifetime) read at `time`.
     func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue
 
+    /// Calls `body(i, value)` with the value of feature `features[i]` read at `time`, for each i,
+    /// straight from an encoding written by `encode(_:into:)`: the same values as `decode` then
+    /// `result`, without building the state (a cold read decodes each stored row once).
+    func readResults(
+        ofEncoded bytes: UnsafeRawBufferPointer, features: [Int], at time: Int64,
+        _ body: (_ index: Int, _ value: FeatureValue) -> Void
+    ) throws(AggregationError)
+
     /// Appends the state's encoding, starting with the format version byte.
     func encode(_ state: AggregateState, into bytes: inout [UInt8])
 

@@ -27,6 +27,19 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
         kernel.result(of: lifetime(state).value, at: time)
     }
 
+    /// Decodes the kernel state and finalizes it once for every feature asked for.
+    func readResults(
+        ofEncoded bytes: UnsafeRawBufferPointer, features: [Int], at time: Int64, _ body: (Int, FeatureValue) -> Void
+    ) throws(AggregationError) {
+        var reader = ByteReader(bytes)
+        _ = try StateFormat.readVersion(from: &reader)
+        let value = try kernel.decode(from: &reader)
+        try StateFormat.expectEnd(of: reader)
+        for index in features.indices {
+            body(index, kernel.result(of: value, at: time))
+        }
+    }
+
     /// The version byte, then the kernel state.
     ///
     /// - Complexity: O(state size).

@@ -11,6 +11,10 @@ struct SpecializedAggregator: Aggregator {
     private let addBody: @Sendable ([FieldValue], Int64, UInt64, Int64, AggregateState) -> AddOutcome
     /// `result` of the base.
     private let resultBody: @Sendable (AggregateState, Int, Int64) -> FeatureValue
+    /// `readResults` of the base.
+    private let readResultsBody: @Sendable (
+        UnsafeRawBufferPointer, [Int], Int64, (Int, FeatureValue) -> Void
+    ) throws(AggregationError) -> Void
     /// `encode` of the base.
     private let encodeBody: @Sendable (AggregateState, inout [UInt8]) -> Void
     /// `decode` of the base.
@@ -26,6 +30,9 @@ struct SpecializedAggregator: Aggregator {
         makeStateBody = { base.makeState() }
         addBody = { base.add($0, time: $1, arrival: $2, now: $3, to: $4) }
         resultBody = { base.result(of: $0, feature: $1, at: $2) }
+        readResultsBody = { (bytes, features, time, body) throws(AggregationError) in
+            try base.readResults(ofEncoded: bytes, features: features, at: time, body)
+        }
         encodeBody = { base.encode($0, into: &$1) }
         decodeBody = { (bytes) throws(AggregationError) in try base.decode(bytes) }
         evictBody = { base.evict($0, now: $1) }
@@ -43,6 +50,13 @@ struct SpecializedAggregator: Aggregator {
     /// Reads one feature (see `Aggregator.result`).
     func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
         resultBody(state, feature, time)
+    }
+
+    /// Reads features straight from an encoded state (see `Aggregator.readResults`).
+    func readResults(
+        ofEncoded bytes: UnsafeRawBufferPointer, features: [Int], at time: Int64, _ body: (Int, FeatureValue) -> Void
+    ) throws(AggregationError) {
+        try readResultsBody(bytes, features, time, body)
     }
 
     /// Appends the state's encoding.

@@ -68,6 +68,69 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         return kernel.result(of: merged, at: time)
     }
 
+    /// One feature being read by `readResults`: its series, its tiles and its merge so far.
+    private struct ReadSlot {
+        let series: Int
+        let firstTile: Int64
+        let lastTile: Int64
+        var merged: Kernel.State?
+    }
+
+    /// Reads the encoding tile by tile, merging each tile into the windows asked for that cover
+    /// it; no tile series is built. Checks the encoding as `decode` does.
+    ///
+    /// - Complexity: O(tiles × (state size + features)).
+    func readResults(
+        ofEncoded bytes: UnsafeRawBufferPointer, features: [Int], at time: Int64, _ body: (Int, FeatureValue) -> Void
+    ) throws(AggregationError) {
+        try withUnsafeTemporaryAllocation(of: ReadSlot.self, capacity: features.count) { (slots) throws(AggregationError) in
+            for (slot, feature) in features.enumerated() {
+                let window = layout.windows[feature]
+                (slots.baseAddress! + slot).initialize(to: ReadSlot(
+                    series: layout.seriesOfWindow[feature], firstTile: window.firstTile(at: time),
+                    lastTile: window.lastTile(at: time), merged: nil))
+            }
+            defer { slots.deinitialize() }
+            var reader = ByteReader(bytes)
+            let version = try StateFormat.readVersion(from: &reader)
+            let seriesCount = try reader.readVarint()
+            guard seriesCount == UInt64(layout.hops.count) else {
+                throw AggregationError(.corruptState, "state has \(seriesCount) tile series, the aggregate \(layout.hops.count)")
+            }
+            for series in layout.hops.indices {
+                let tileCount = try reader.readCount()
+                var previous: Int64 = 0
+                for position in 0..<tileCount {
+                    let index: Int64
+                    if version == StateFormat.fixedWidthIndices {
+                        index = Int64(bitPattern: try reader.readFixed64())
+                    } else if position == 0 {
+                        index = try reader.readZigzag()
+                    } else {
+                        index = previous &+ Int64(bitPattern: try reader.readVarint())
+                    }
+                    guard position == 0 || index > previous else {
+                        throw AggregationError(.corruptState, "tile indices are not increasing")
+                    }
+                    previous = index
+                    let state = try kernel.decode(from: &reader)
+                    for slot in slots.indices
+                    where slots[slot].series == series && slots[slot].firstTile <= index && index <= slots[slot].lastTile {
+                        if slots[slot].merged == nil {
+                            slots[slot].merged = state
+                        } else {
+                            kernel.merge(state, into: &slots[slot].merged!)
+                        }
+                    }
+                }
+            }
+            try StateFormat.expectEnd(of: reader)
+            for slot in slots.indices {
+                body(slot, kernel.result(of: slots[slot].merged ?? kernel.empty, at: time))
+            }
+        }
+    }
+
     /// Writes format version 2 (see `StateFormat`).
     ///
     /// - Complexity: O(tiles × state size).

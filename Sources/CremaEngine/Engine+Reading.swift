@@ -169,17 +169,18 @@ extension Engine {
         return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
     }
 
-    /// Reads the rows at `positions` of `keys` from RocksDB (one batched multi-get), decoding
-    /// only the sections of the aggregates asked for, and fills their values in `columns`.
+    /// Reads the rows at `positions` of `keys` from RocksDB (one batched multi-get per core) and
+    /// fills their values in `columns`, reading each feature straight from its aggregate's
+    /// encoded section, in place in RocksDB's buffer.
     private func readStored(
         _ positions: [Int], keys: KeyBatch, of groupIndex: Int, features: [FeatureReference], wanted: [Int],
         at time: Int64, into output: ReadOutput
     ) throws(EngineError) {
         let group = plan.groups[groupIndex]
-        let aggregates = Array(Set(wanted.map { features[$0].aggregate })).sorted()
-        let targets = wanted.map { column in
-            (column: column, aggregate: features[column].aggregate,
-             state: aggregates.firstIndex(of: features[column].aggregate)!, window: features[column].feature)
+        let reads = Dictionary(grouping: wanted, by: { features[$0].aggregate }).sorted { $0.key < $1.key }.map { aggregate, columns in
+            StoredAggregateRead(
+                aggregate: aggregate, id: group.definition.aggregates[aggregate].id,
+                features: columns.map { features[$0].feature }, columns: columns)
         }
         // Chunks run on separate cores: each reads its own keys and writes its own positions.
         let chunks = Self.chunks(of: positions.count, minimum: 256)
@@ -191,20 +192,36 @@ extension Engine {
         }
         let shared = StoredChunks(database: database, output: output, failures: failures)
         DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
-            let chunkPositions = positions[chunks[chunk]]
+            let chunkPositions = Array(positions[chunks[chunk]])
             do {
-                let stored = try shared.database.batchedMultiGet(
+                try shared.database.batchedMultiGet(
                     chunkPositions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
-                )
-                for (position, value) in zip(chunkPositions, stored) {
-                    guard let value else { continue }
-                    let decoded = try Row.decode(value, of: group, aggregates: aggregates)
+                ) { index, bytes in
+                    let position = chunkPositions[index]
+                    let view: RowView
+                    do {
+                        view = try RowView(bytes: bytes)
+                    } catch {
+                        throw EngineError(.corruption, "row of group \(group.definition.name): \(error)")
+                    }
                     // An expired row not compacted away yet reads as null, like a removed one.
-                    if time >= group.expiresAt(newestEventTime: decoded.newestEventTime) { continue }
-                    let states = decoded.states
-                    for target in targets {
-                        let value = group.aggregators[target.aggregate].result(of: states[target.state], feature: target.window, at: time)
-                        shared.output.set(value, column: target.column, position: position)
+                    if time >= group.expiresAt(newestEventTime: view.newestEventTime) { return }
+                    for read in reads {
+                        let aggregator = group.aggregators[read.aggregate]
+                        guard let section = view.section(for: read.id) else {
+                            let empty = aggregator.makeState()
+                            for (feature, column) in zip(read.features, read.columns) {
+                                shared.output.set(aggregator.result(of: empty, feature: feature, at: time), column: column, position: position)
+                            }
+                            continue
+                        }
+                        do {
+                            try aggregator.readResults(ofEncoded: section, features: read.features, at: time) { slot, value in
+                                shared.output.set(value, column: read.columns[slot], position: position)
+                            }
+                        } catch {
+                            throw EngineError(.corruption, "\(group.definition.name).\(group.definition.aggregates[read.aggregate].name): \(error)")
+                        }
                     }
                 }
             } catch let error as EngineError {
@@ -313,4 +330,16 @@ private struct StoredChunks: @unchecked Sendable {
     let database: Database
     let output: ReadOutput
     let failures: UnsafeMutableBufferPointer<EngineError?>
+}
+
+/// The features of one aggregate that a cold read takes from each stored row.
+private struct StoredAggregateRead {
+    /// The aggregate's index in its group.
+    let aggregate: Int
+    /// The aggregate's stable id: its section in a stored row.
+    let id: UInt64
+    /// The features asked for (window indices, or 0 for lifetime).
+    let features: [Int]
+    /// The output column of each feature, parallel to `features`.
+    let columns: [Int]
 }

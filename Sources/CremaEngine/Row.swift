@@ -30,23 +30,15 @@ final class Row {
 
     /// Decodes a stored row; aggregates missing from it (new since it was written) start empty.
     convenience init(decoding bytes: [UInt8], of group: GroupPlan) throws(EngineError) {
-        let decoded = try Row.decode(bytes, of: group, aggregates: Array(group.aggregators.indices))
-        self.init(states: decoded.states, newestEventTime: decoded.newestEventTime, nextArrival: decoded.nextArrival)
-    }
-
-    /// The states of `aggregates` (indices into the group's) stored in `bytes`, in that order,
-    /// the row's newest event time and next arrival; only their sections are decoded.
-    static func decode(
-        _ bytes: [UInt8], of group: GroupPlan, aggregates: [Int]
-    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64, nextArrival: UInt64) {
         let decoded = bytes.withUnsafeBytes { buffer in
-            Result { () throws(EngineError) in try decode(buffer, of: group, aggregates: aggregates) }
+            Result { () throws(EngineError) in try Row.decode(buffer, of: group) }
         }
-        return try decoded.get()
+        let (states, newestEventTime, nextArrival) = try decoded.get()
+        self.init(states: states, newestEventTime: newestEventTime, nextArrival: nextArrival)
     }
 
     private static func decode(
-        _ bytes: UnsafeRawBufferPointer, of group: GroupPlan, aggregates: [Int]
+        _ bytes: UnsafeRawBufferPointer, of group: GroupPlan
     ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64, nextArrival: UInt64) {
         let view: RowView
         do {
@@ -55,10 +47,8 @@ final class Row {
             throw EngineError(.corruption, "row of group \(group.definition.name): \(error)")
         }
         var states: [AggregateState] = []
-        states.reserveCapacity(aggregates.count)
-        for index in aggregates {
-            let aggregator = group.aggregators[index]
-            let aggregate = group.definition.aggregates[index]
+        states.reserveCapacity(group.aggregators.count)
+        for (aggregator, aggregate) in zip(group.aggregators, group.definition.aggregates) {
             if let section = view.section(for: aggregate.id) {
                 do {
                     states.append(try aggregator.decode(section))

@@ -85,6 +85,11 @@ public final class Database: @unchecked Sendable {
                     rocksdb_block_based_options_set_filter_policy(
                         tableOptions, rocksdb_filterpolicy_create_bloom_full(options.rowsBloomBitsPerKey))
                 }
+                // Point lookups find a key in its data block by hash instead of a binary search
+                // and a scan of the restart interval.
+                rocksdb_block_based_options_set_data_block_index_type(
+                    tableOptions, Int32(rocksdb_block_based_table_data_block_index_type_binary_search_and_hash))
+                rocksdb_block_based_options_set_data_block_hash_ratio(tableOptions, 0.75)
                 if let compactionFilter {
                     rocksdb_options_set_compaction_filter(familyOptions, compactionFilter)
                 }

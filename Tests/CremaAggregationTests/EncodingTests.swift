@@ -13,6 +13,15 @@ import Testing
         try bytes.withUnsafeBytes { try aggregator.decode($0) }
     }
 
+    /// Every feature of `aggregator` read at `time` straight from `bytes`.
+    private func readResults(_ bytes: [UInt8], with aggregator: any Aggregator, at time: Int64) throws -> [FeatureValue] {
+        var values = Array(repeating: FeatureValue.null, count: aggregator.featureCount)
+        try bytes.withUnsafeBytes { buffer in
+            try aggregator.readResults(ofEncoded: buffer, features: Array(values.indices), at: time) { values[$0] = $1 }
+        }
+        return values
+    }
+
     @Test func versionOneCountTilesDecode() throws {
         let aggregator = try makeAggregator(operation: .count, inputs: [], windows: [Window(length: Milliseconds.hour, name: "1h")])
         let version1: [UInt8] = [
@@ -23,6 +32,7 @@ import Testing
         let state = try decode(version1, with: aggregator)
         #expect(aggregator.result(of: state, feature: 0, at: (Self.tile + 2) * Self.fiveMinutes + 1) == .int(8))
         #expect(aggregator.result(of: state, feature: 0, at: (Self.tile + 13) * Self.fiveMinutes) == .int(5))
+        #expect(try readResults(version1, with: aggregator, at: (Self.tile + 2) * Self.fiveMinutes + 1) == [.int(8)])
         var rewritten: [UInt8] = []
         aggregator.encode(state, into: &rewritten)
         #expect(rewritten == [0x02, 0x01, 0x02, 0xE4, 0xDD, 0xCD, 0x05, 0x03, 0x02, 0x05], "re-encoded as version 2")
@@ -40,6 +50,7 @@ import Testing
         #expect(aggregator.result(of: state, feature: 0, at: at) == .float(2.5))
         #expect(aggregator.result(of: state, feature: 1, at: at) == .float(2.5))
         #expect(aggregator.result(of: state, feature: 1, at: at + 2 * Milliseconds.day) == .float(0))
+        #expect(try readResults(version1, with: aggregator, at: at) == [.float(2.5), .float(2.5)])
     }
 
     @Test func versionOneLifetimeLastNDecodes() throws {
@@ -58,6 +69,10 @@ import Testing
         #expect(throws: AggregationError.self) { try decode(Array(valid.dropLast()), with: aggregator) }
         #expect(throws: AggregationError.self) { try decode(valid + [0x00], with: aggregator) }
         #expect(throws: AggregationError.self) { try decode([0x02, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01], with: aggregator) }
+        let bad: [[UInt8]] = [[0x03] + valid.dropFirst(), Array(valid.dropLast()), valid + [0x00], [0x02, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01]]
+        for bad in bad {
+            #expect(throws: AggregationError.self, "read straight from \(bad)") { try readResults(bad, with: aggregator, at: 0) }
+        }
         do {
             _ = try decode([0x09], with: aggregator)
             Issue.record("version 9 decoded")

@@ -95,12 +95,23 @@ struct OracleCase: Sendable, CustomStringConvertible {
                 let edge = floorDivide(now - Int64.random(in: 0..<(25 * Milliseconds.hour), using: &generator), hop) * hop
                 readTimes += [edge, edge - 1]
             }
+            var encoded: [UInt8] = []
+            aggregator.encode(whole, into: &encoded)
             for at in readTimes {
                 for feature in 0..<aggregator.featureCount {
                     let actual = aggregator.result(of: whole, feature: feature, at: at)
                     let expected = oracle.value(feature: feature, at: at, now: now)
                     let isAccepted = oracle.accepts(actual, expected: expected)
                     #expect(isAccepted, "feature \(feature) at \(at), now \(now): \(actual) vs \(expected)")
+                }
+                // Straight from the encoding, features in any order: the same values as the state.
+                let asked = (0..<aggregator.featureCount).shuffled(using: &generator)
+                var fromBytes: [FeatureValue?] = Array(repeating: nil, count: asked.count)
+                try encoded.withUnsafeBytes { bytes in
+                    try aggregator.readResults(ofEncoded: bytes, features: asked, at: at) { fromBytes[$0] = $1 }
+                }
+                for (slot, feature) in asked.enumerated() {
+                    #expect(fromBytes[slot] == aggregator.result(of: whole, feature: feature, at: at), "feature \(feature) read from bytes at \(at)")
                 }
             }
         }
