@@ -5,14 +5,29 @@ public class AggregateState {
     init() {}
 }
 
-/// The state of a windowed aggregate: one tile series per distinct hop.
+/// The state of a windowed aggregate: one tile series per distinct hop. The first series is
+/// stored in the object itself (most aggregates have one hop), the others in an array.
 final class TiledAggregateState<State>: AggregateState {
-    /// The series, parallel to the layout's hops.
-    var series: [TileSeries<State>]
+    /// Series 0.
+    private var first = TileSeries<State>()
+    /// Series 1 onwards; empty (no allocation) for a single hop.
+    private var others: [TileSeries<State>]
 
-    /// Creates a state with `seriesCount` empty series.
+    /// Creates a state with `seriesCount` (at least 1) empty series.
     init(seriesCount: Int) {
-        series = Array(repeating: TileSeries(), count: seriesCount)
+        others = Array(repeating: TileSeries(), count: max(seriesCount - 1, 0))
+    }
+
+    /// The series of hop `index` (parallel to the layout's hops), mutated in place.
+    subscript(series index: Int) -> TileSeries<State> {
+        @inline(__always) get { index == 0 ? first : others[index - 1] }
+        @inline(__always) _modify {
+            if index == 0 {
+                yield &first
+            } else {
+                yield &others[index - 1]
+            }
+        }
     }
 }
 

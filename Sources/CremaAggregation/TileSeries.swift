@@ -1,16 +1,22 @@
-/// The sparse tiles of one hop H: tile k covers event times `[k·H, (k+1)·H)` and holds one
-/// partial state; tiles are sorted by index and only those that received an event exist.
+/// One tile of a series: its index k and the partial state of the events in `[k·H, (k+1)·H)`.
+struct Tile<State> {
+    /// The tile index k.
+    var index: Int64
+    /// The partial state of the tile's events.
+    var state: State
+}
+
+/// The sparse tiles of one hop H, sorted by index; only tiles that received an event exist.
+/// Indices and states sit side by side in one buffer, so adding to a tile touches one allocation.
 struct TileSeries<State> {
-    /// The tile indices, strictly increasing.
-    var indices: [Int64] = []
-    /// The state of each tile, parallel to `indices`.
-    var states: [State] = []
+    /// The tiles, indices strictly increasing.
+    var tiles: [Tile<State>] = []
 
     /// Creates an empty series.
     init() {}
 
     /// Whether no tile is left.
-    var isEmpty: Bool { indices.isEmpty }
+    var isEmpty: Bool { tiles.isEmpty }
 
     /// The position of the first tile with index ≥ `index`.
     ///
@@ -18,10 +24,10 @@ struct TileSeries<State> {
     @inline(__always)
     func lowerBound(_ index: Int64) -> Int {
         var low = 0
-        var high = indices.count
+        var high = tiles.count
         while low < high {
             let middle = (low &+ high) >> 1
-            if indices[middle] < index { low = middle + 1 } else { high = middle }
+            if tiles[middle].index < index { low = middle + 1 } else { high = middle }
         }
         return low
     }
@@ -32,18 +38,16 @@ struct TileSeries<State> {
     /// - Complexity: O(1) for the newest tile, O(tiles) when a tile is inserted.
     @inline(__always)
     mutating func position(of index: Int64, inserting empty: @autoclosure () -> State) -> Int {
-        if let last = indices.last {
-            if last == index { return indices.count - 1 }
+        if let last = tiles.last?.index {
+            if last == index { return tiles.count - 1 }
             if last < index {
-                indices.append(index)
-                states.append(empty())
-                return indices.count - 1
+                tiles.append(Tile(index: index, state: empty()))
+                return tiles.count - 1
             }
         }
         let position = lowerBound(index)
-        if position == indices.count || indices[position] != index {
-            indices.insert(index, at: position)
-            states.insert(empty(), at: position)
+        if position == tiles.count || tiles[position].index != index {
+            tiles.insert(Tile(index: index, state: empty()), at: position)
         }
         return position
     }
@@ -53,9 +57,7 @@ struct TileSeries<State> {
     /// - Complexity: O(1) when nothing is dropped, else O(tiles).
     @inline(__always)
     mutating func evict(below bound: Int64) {
-        guard let first = indices.first, first < bound else { return }
-        let kept = lowerBound(bound)
-        indices.removeFirst(kept)
-        states.removeFirst(kept)
+        guard let first = tiles.first, first.index < bound else { return }
+        tiles.removeFirst(lowerBound(bound))
     }
 }

@@ -29,23 +29,31 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         let tiled = tiles(state)
         var isKept = false
         for series in layout.hops.indices {
-            let hop = layout.hops[series]
-            let horizon = now &- layout.longestWindows[series]
-            if let first = tiled.series[series].indices.first, (first &+ 1) &* hop <= horizon {
-                tiled.series[series].evict(below: floorDivide(horizon, hop))
+            if add(input, time: time, arrival: arrival, horizon: now &- layout.longestWindows[series], hop: layout.hops[series], to: &tiled[series: series]) {
+                isKept = true
             }
-            let position: Int
-            if let last = tiled.series[series].indices.last, last &* hop <= time, time < (last &+ 1) &* hop {
-                position = tiled.series[series].indices.count - 1
-            } else {
-                let tile = floorDivide(time, hop)
-                guard (tile &+ 1) &* hop > horizon else { continue }
-                position = tiled.series[series].position(of: tile, inserting: kernel.empty)
-            }
-            kernel.add(input, time: time, arrival: arrival, to: &tiled.series[series].states[position])
-            isKept = true
         }
         return isKept ? .kept : .late
+    }
+
+    /// Adds the input to its tile of one series, evicting first; false when the tile is not kept.
+    @inline(__always)
+    private func add(
+        _ input: Kernel.Input, time: Int64, arrival: UInt64, horizon: Int64, hop: Int64, to series: inout TileSeries<Kernel.State>
+    ) -> Bool {
+        if let first = series.tiles.first?.index, (first &+ 1) &* hop <= horizon {
+            series.evict(below: floorDivide(horizon, hop))
+        }
+        let position: Int
+        if let last = series.tiles.last?.index, last &* hop <= time, time < (last &+ 1) &* hop {
+            position = series.tiles.count - 1
+        } else {
+            let tile = floorDivide(time, hop)
+            guard (tile &+ 1) &* hop > horizon else { return false }
+            position = series.position(of: tile, inserting: kernel.empty)
+        }
+        kernel.add(input, time: time, arrival: arrival, to: &series.tiles[position].state)
+        return true
     }
 
     /// Merges the window's tiles into a local state and finalizes it.
@@ -53,16 +61,16 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     /// - Complexity: O(log tiles + tiles in the window).
     func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
         let window = layout.windows[feature]
-        let series = tiles(state).series[layout.seriesOfWindow[feature]]
+        let series = tiles(state)[series: layout.seriesOfWindow[feature]]
         let last = window.lastTile(at: time)
         var position = series.lowerBound(window.firstTile(at: time))
-        guard position < series.indices.count, series.indices[position] <= last else {
+        guard position < series.tiles.count, series.tiles[position].index <= last else {
             return kernel.result(of: kernel.empty, at: time)
         }
-        var merged = series.states[position]
+        var merged = series.tiles[position].state
         position += 1
-        while position < series.indices.count && series.indices[position] <= last {
-            kernel.merge(series.states[position], into: &merged)
+        while position < series.tiles.count && series.tiles[position].index <= last {
+            kernel.merge(series.tiles[position].state, into: &merged)
             position += 1
         }
         return kernel.result(of: merged, at: time)
@@ -137,17 +145,19 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     func encode(_ state: AggregateState, into bytes: inout [UInt8]) {
         let tiled = tiles(state)
         bytes.append(StateFormat.current)
-        bytes.appendVarint(UInt64(tiled.series.count))
-        for series in tiled.series {
-            bytes.appendVarint(UInt64(series.indices.count))
-            for position in series.indices.indices {
-                let index = series.indices[position]
+        bytes.appendVarint(UInt64(layout.hops.count))
+        for seriesIndex in layout.hops.indices {
+            let series = tiled[series: seriesIndex]
+            bytes.appendVarint(UInt64(series.tiles.count))
+            var previous: Int64 = 0
+            for (position, tile) in series.tiles.enumerated() {
                 if position == 0 {
-                    bytes.appendZigzag(index)
+                    bytes.appendZigzag(tile.index)
                 } else {
-                    bytes.appendVarint(UInt64(bitPattern: index &- series.indices[position - 1]))
+                    bytes.appendVarint(UInt64(bitPattern: tile.index &- previous))
                 }
-                kernel.encode(series.states[position], into: &bytes)
+                previous = tile.index
+                kernel.encode(tile.state, into: &bytes)
             }
         }
     }
@@ -165,8 +175,7 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         let tiled = TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count)
         for series in layout.hops.indices {
             let tileCount = try reader.readCount()
-            tiled.series[series].indices.reserveCapacity(tileCount)
-            tiled.series[series].states.reserveCapacity(tileCount)
+            tiled[series: series].tiles.reserveCapacity(tileCount)
             var previous: Int64 = 0
             for position in 0..<tileCount {
                 let index: Int64
@@ -180,8 +189,7 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
                 guard position == 0 || index > previous else {
                     throw AggregationError(.corruptState, "tile indices are not increasing")
                 }
-                tiled.series[series].indices.append(index)
-                tiled.series[series].states.append(try kernel.decode(from: &reader))
+                tiled[series: series].tiles.append(Tile(index: index, state: try kernel.decode(from: &reader)))
                 previous = index
             }
         }
@@ -196,8 +204,8 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         let tiled = tiles(state)
         var isEmpty = true
         for series in layout.hops.indices {
-            tiled.series[series].evict(below: layout.retainedTile(series: series, now: now))
-            isEmpty = isEmpty && tiled.series[series].isEmpty
+            tiled[series: series].evict(below: layout.retainedTile(series: series, now: now))
+            isEmpty = isEmpty && tiled[series: series].isEmpty
         }
         return isEmpty
     }
@@ -209,11 +217,10 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         let source = tiles(other)
         let target = tiles(state)
         for series in layout.hops.indices {
-            let from = source.series[series]
-            for position in from.indices.indices {
-                let at = target.series[series].position(of: from.indices[position], inserting: kernel.empty)
-                kernel.merge(from.states[position], into: &target.series[series].states[at])
-                kernel.bound(&target.series[series].states[at])
+            for tile in source[series: series].tiles {
+                let at = target[series: series].position(of: tile.index, inserting: kernel.empty)
+                kernel.merge(tile.state, into: &target[series: series].tiles[at].state)
+                kernel.bound(&target[series: series].tiles[at].state)
             }
         }
     }
