@@ -40,7 +40,7 @@ extension Engine {
             throw EngineError(.storage, "writing a checkpoint of \(rows) rows: \(error)")
         }
         checkpointMark = mark
-        stateLock.withLock {
+        stateLock.withWriterLock {
             for (index, table) in tables.enumerated() {
                 for (entry, size) in zip(table.unwritten.prefix(due[index]), sizes[index]) {
                     table.eviction.setSize(size, slot: Int(entry.row.slot))

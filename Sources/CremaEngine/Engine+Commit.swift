@@ -18,12 +18,15 @@ struct PreparedEvent {
 /// table and its own slice of `windowUse`, so they never touch the same memory.
 private struct GroupShares: @unchecked Sendable {
     let work: [[(event: Int, key: [UInt8])]]
-    let loaded: [[[UInt8]: Row]]
     let prepared: [PreparedEvent]
     let windowUse: UnsafeMutableBufferPointer<UInt8>
 }
 
 extension Engine {
+    /// Events applied per hold of the state lock: a read waits for at most this many (about
+    /// 0.5 ms of view events here) rather than for a whole micro-batch.
+    static let eventsPerStateLock = 64
+
     /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
     /// producers' last `seq` and the next arrival number. Changed rows reach RocksDB at a later
     /// checkpoint; until then the logged events replay them after a crash. Writer thread only.
@@ -129,16 +132,32 @@ extension Engine {
         let windowUse = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: busyGroups.count * prepared.count)
         windowUse.initialize(repeating: 0)
         defer { windowUse.deallocate() }
-        let share = GroupShares(work: work, loaded: loaded, prepared: prepared, windowUse: windowUse)
+        let share = GroupShares(work: work, prepared: prepared, windowUse: windowUse)
         let appliedAt = ContinuousClock.now
-        stateLock.withLock {
-            DispatchQueue.concurrentPerform(iterations: busyGroups.count) { slot in
-                let groupIndex = busyGroups[slot]
-                let base = slot * share.prepared.count
-                applyToGroup(
-                    groupIndex, share.work[groupIndex], of: share.prepared, loaded: share.loaded[groupIndex], now: now, at: appliedAt
-                ) { event, use in
-                    share.windowUse[base + event] = max(share.windowUse[base + event], use)
+        stateLock.withWriterLock {
+            for (groupIndex, rows) in loaded.enumerated() {
+                for (key, row) in rows { tables[groupIndex].rows[key] = row }
+            }
+        }
+        // The state lock is taken per slice of events, so that a read waits for one slice at
+        // most, not for the whole micro-batch. Each row changes within one slice.
+        var cursors = Array(repeating: 0, count: plan.groups.count)
+        for sliceStart in stride(from: 0, to: prepared.count, by: Self.eventsPerStateLock) {
+            let sliceEnd = min(sliceStart + Self.eventsPerStateLock, prepared.count)
+            let ranges = busyGroups.map { groupIndex in
+                let from = cursors[groupIndex]
+                var to = from
+                while to < work[groupIndex].count && work[groupIndex][to].event < sliceEnd { to += 1 }
+                cursors[groupIndex] = to
+                return from..<to
+            }
+            stateLock.withWriterLock {
+                DispatchQueue.concurrentPerform(iterations: busyGroups.count) { slot in
+                    let groupIndex = busyGroups[slot]
+                    let base = slot * share.prepared.count
+                    applyToGroup(groupIndex, share.work[groupIndex][ranges[slot]], of: share.prepared, now: now, at: appliedAt) { event, use in
+                        share.windowUse[base + event] = max(share.windowUse[base + event], use)
+                    }
                 }
             }
         }
@@ -152,8 +171,8 @@ extension Engine {
     /// how its windows took it. An event a row already holds (replaying the log over a row
     /// written after it) is skipped.
     private func applyToGroup(
-        _ groupIndex: Int, _ work: [(event: Int, key: [UInt8])], of prepared: [PreparedEvent],
-        loaded: [[UInt8]: Row], now: Int64, at appliedAt: ContinuousClock.Instant,
+        _ groupIndex: Int, _ work: ArraySlice<(event: Int, key: [UInt8])>, of prepared: [PreparedEvent],
+        now: Int64, at appliedAt: ContinuousClock.Instant,
         report: (_ event: Int, _ windowUse: UInt8) -> Void
     ) {
         let group = plan.groups[groupIndex]
@@ -161,7 +180,6 @@ extension Engine {
         let aggregators = group.aggregators
         let filters = group.definition.aggregates.map(\.filter)
         let isWindowed = group.isWindowed
-        for (key, row) in loaded { table.rows[key] = row }
         for (eventIndex, key) in work {
             let item = prepared[eventIndex]
             let row: Row

@@ -19,7 +19,7 @@ extension Engine {
         let now = configuration.clock()
         var budget = Self.expirySweepSlots
         var removed = 0
-        stateLock.withLock {
+        stateLock.withWriterLock {
             while let cursor = expirySweepCursor, budget > 0 {
                 guard cursor.group < tables.count else {
                     expirySweepCursor = nil

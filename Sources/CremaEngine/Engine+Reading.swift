@@ -55,7 +55,7 @@ extension Engine {
             for groupIndex in Set(features.map(\.group)).sorted() {
                 let wanted = features.indices.filter { features[$0].group == groupIndex }
                 let keys = try keyBatch(ids, for: plan.groups[groupIndex], idName: idName)
-                let (absent, holdsEveryStoredRow) = stateLock.withLock {
+                let (absent, holdsEveryStoredRow) = stateLock.withReaderLock {
                     (
                         readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output),
                         tables[groupIndex].holdsEveryStoredRow

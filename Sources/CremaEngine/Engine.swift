@@ -21,7 +21,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
     let logger: Logger
 
     /// Guards the rows in `tables` between the writer and readers.
-    let stateLock = NSLock()
+    let stateLock = StateLock()
     /// Rows in memory, one table per group (parallel to `plan.groups`).
     let tables: [GroupTable]
 
@@ -121,13 +121,13 @@ public final class Engine: IngestSink, @unchecked Sendable {
 
     /// The number of rows held in memory, over all groups.
     public var rowsInMemory: Int {
-        stateLock.withLock { tables.reduce(0) { $0 + $1.rows.count } }
+        stateLock.withReaderLock { tables.reduce(0) { $0 + $1.rows.count } }
     }
 
     /// The estimated memory of the rows in memory as of the last checkpoint (bytes), which
     /// `EngineConfiguration.rowMemoryBudget` bounds.
     public var estimatedRowMemory: Int {
-        stateLock.withLock { tables.reduce(0) { $0 + $1.eviction.totalBytes } }
+        stateLock.withReaderLock { tables.reduce(0) { $0 + $1.eviction.totalBytes } }
     }
 
     private func runWriter() {
