@@ -40,15 +40,15 @@ extension Engine {
             throw EngineError(.storage, "writing a checkpoint of \(rows) rows: \(error)")
         }
         checkpointMark = mark
-        stateLock.withWriterLock {
-            for (index, table) in tables.enumerated() {
+        for (index, table) in tables.enumerated() {
+            table.lock.withWriterLock {
                 for (entry, size) in zip(table.unwritten.prefix(due[index]), sizes[index]) {
                     table.eviction.setSize(size, slot: Int(entry.row.slot))
                 }
                 table.markWritten(due[index])
             }
-            evictOverBudget()
         }
+        evictOverBudget()
         settledLock.withLock { counters.checkpoints += 1 }
     }
 
@@ -96,7 +96,7 @@ extension Engine {
 
     /// Removes rows stored in RocksDB and unused for longest (CLOCK), group by group in turn,
     /// until the estimated memory of the rows is within `rowMemoryBudget`. Dirty rows stay.
-    /// Writer thread, holding the state lock.
+    /// Writer thread; takes a table's lock to remove its rows.
     private func evictOverBudget() {
         guard let budget = configuration.rowMemoryBudget else { return }
         var total = tables.reduce(0) { $0 + $1.eviction.totalBytes }
@@ -104,13 +104,15 @@ extension Engine {
         while total > budget && evicted {
             evicted = false
             for table in tables where total > budget {
-                let rows = table.rows.rows
-                guard let slot = table.eviction.nextVictim(slotCount: table.rows.slotCount, isEvictable: { !rows[$0].isDirty }) else {
-                    continue
+                table.lock.withWriterLock {
+                    let rows = table.rows.rows
+                    guard let slot = table.eviction.nextVictim(slotCount: table.rows.slotCount, isEvictable: { !rows[$0].isDirty }) else {
+                        return
+                    }
+                    total -= table.removeRow(slot: slot)
+                    table.holdsEveryStoredRow = false
+                    evicted = true
                 }
-                total -= table.removeRow(slot: slot)
-                table.holdsEveryStoredRow = false
-                evicted = true
             }
         }
     }

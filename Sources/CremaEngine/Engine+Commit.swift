@@ -18,14 +18,15 @@ struct PreparedEvent {
 /// table and its own slice of `windowUse`, so they never touch the same memory.
 private struct GroupShares: @unchecked Sendable {
     let work: [[(event: Int, key: [UInt8])]]
+    let loaded: [[[UInt8]: Row]]
     let prepared: [PreparedEvent]
     let windowUse: UnsafeMutableBufferPointer<UInt8>
 }
 
 extension Engine {
-    /// Events applied per hold of the state lock: a read waits for at most this many (about
-    /// 0.5 ms of view events here) rather than for a whole micro-batch.
-    static let eventsPerStateLock = 64
+    /// Events a group applies per hold of its table's lock: a read waits for at most this many
+    /// (about 0.5 ms of view events here) rather than for a whole micro-batch.
+    static let eventsPerLockHold = 64
 
     /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
     /// producers' last `seq` and the next arrival number. Changed rows reach RocksDB at a later
@@ -132,30 +133,23 @@ extension Engine {
         let windowUse = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: busyGroups.count * prepared.count)
         windowUse.initialize(repeating: 0)
         defer { windowUse.deallocate() }
-        let share = GroupShares(work: work, prepared: prepared, windowUse: windowUse)
+        let share = GroupShares(work: work, loaded: loaded, prepared: prepared, windowUse: windowUse)
         let appliedAt = ContinuousClock.now
-        stateLock.withWriterLock {
-            for (groupIndex, rows) in loaded.enumerated() {
-                for (key, row) in rows { tables[groupIndex].rows[key] = row }
+        // Each group on its own core, taking its table's lock per slice of its events, so that
+        // a read waits for one slice at most, and the groups never wait for each other. Each
+        // row changes within one slice.
+        DispatchQueue.concurrentPerform(iterations: busyGroups.count) { slot in
+            let groupIndex = busyGroups[slot]
+            let table = tables[groupIndex]
+            let base = slot * share.prepared.count
+            let work = share.work[groupIndex]
+            table.lock.withWriterLock {
+                for (key, row) in share.loaded[groupIndex] { table.rows[key] = row }
             }
-        }
-        // The state lock is taken per slice of events, so that a read waits for one slice at
-        // most, not for the whole micro-batch. Each row changes within one slice.
-        var cursors = Array(repeating: 0, count: plan.groups.count)
-        for sliceStart in stride(from: 0, to: prepared.count, by: Self.eventsPerStateLock) {
-            let sliceEnd = min(sliceStart + Self.eventsPerStateLock, prepared.count)
-            let ranges = busyGroups.map { groupIndex in
-                let from = cursors[groupIndex]
-                var to = from
-                while to < work[groupIndex].count && work[groupIndex][to].event < sliceEnd { to += 1 }
-                cursors[groupIndex] = to
-                return from..<to
-            }
-            stateLock.withWriterLock {
-                DispatchQueue.concurrentPerform(iterations: busyGroups.count) { slot in
-                    let groupIndex = busyGroups[slot]
-                    let base = slot * share.prepared.count
-                    applyToGroup(groupIndex, share.work[groupIndex][ranges[slot]], of: share.prepared, now: now, at: appliedAt) { event, use in
+            for sliceStart in stride(from: 0, to: work.count, by: Self.eventsPerLockHold) {
+                let slice = work[sliceStart..<min(sliceStart + Self.eventsPerLockHold, work.count)]
+                table.lock.withWriterLock {
+                    applyToGroup(groupIndex, slice, of: share.prepared, now: now, at: appliedAt) { event, use in
                         share.windowUse[base + event] = max(share.windowUse[base + event], use)
                     }
                 }

@@ -2,7 +2,7 @@ import CremaSpec
 import CremaStorage
 
 extension Engine {
-    /// The most row slots one step of the expiry sweep looks at, so that the state lock is
+    /// The most row slots one step of the expiry sweep looks at, so that a table's lock is
     /// held briefly (readers wait for it).
     static let expirySweepSlots = 16_384
 
@@ -19,19 +19,19 @@ extension Engine {
         let now = configuration.clock()
         var budget = Self.expirySweepSlots
         var removed = 0
-        stateLock.withWriterLock {
-            while let cursor = expirySweepCursor, budget > 0 {
-                guard cursor.group < tables.count else {
-                    expirySweepCursor = nil
-                    break
-                }
-                let group = plan.groups[cursor.group]
-                let table = tables[cursor.group]
-                let end = min(table.rows.slotCount, cursor.slot + budget)
-                guard group.expiry != nil, cursor.slot < end else {
-                    expirySweepCursor = (cursor.group + 1, 0)
-                    continue
-                }
+        while let cursor = expirySweepCursor, budget > 0 {
+            guard cursor.group < tables.count else {
+                expirySweepCursor = nil
+                break
+            }
+            let group = plan.groups[cursor.group]
+            let table = tables[cursor.group]
+            let end = min(table.rows.slotCount, cursor.slot + budget)
+            guard group.expiry != nil, cursor.slot < end else {
+                expirySweepCursor = (cursor.group + 1, 0)
+                continue
+            }
+            table.lock.withWriterLock {
                 // Found first, removed after: removing while holding the rows would copy them.
                 let expired = { () -> [Int] in
                     let rows = table.rows.rows
@@ -41,9 +41,9 @@ extension Engine {
                 }()
                 for slot in expired { _ = table.removeRow(slot: slot) }
                 removed += expired.count
-                budget -= end - cursor.slot
-                expirySweepCursor = (cursor.group, end)
             }
+            budget -= end - cursor.slot
+            expirySweepCursor = (cursor.group, end)
         }
         guard removed > 0 else { return }
         settledLock.withLock { counters.expiredRows += removed }

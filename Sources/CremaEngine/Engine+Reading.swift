@@ -55,7 +55,7 @@ extension Engine {
             for groupIndex in Set(features.map(\.group)).sorted() {
                 let wanted = features.indices.filter { features[$0].group == groupIndex }
                 let keys = try keyBatch(ids, for: plan.groups[groupIndex], idName: idName)
-                let (absent, holdsEveryStoredRow) = stateLock.withReaderLock {
+                let (absent, holdsEveryStoredRow) = tables[groupIndex].lock.withReaderLock {
                     (
                         readInMemory(keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output),
                         tables[groupIndex].holdsEveryStoredRow
@@ -83,7 +83,7 @@ extension Engine {
     /// Initializes the `wanted` columns of `output`: values of the keys whose rows are in memory,
     /// null for the others. In phases: look every key up, copy each feature's cached values
     /// (`ResultCache`), then compute the values the cache lacks from the rows' states and cache
-    /// them. The caller holds the state lock.
+    /// them. The caller holds the table's lock.
     ///
     /// - Returns: the positions of the keys with no row in memory.
     private func readInMemory(

@@ -6,8 +6,8 @@ import Logging
 
 /// Applies events through the compiled plan, commits them durably, and answers reads.
 ///
-/// One writer thread applies every event (no locks on aggregate state while applying a
-/// batch beyond the state lock readers share); a micro-batch of everything submitted since
+/// One writer thread applies every event (no locks on aggregate state beyond each group
+/// table's lock, which readers share and the writer takes per slice of events); a micro-batch of everything submitted since
 /// the last commit becomes one RocksDB WriteBatch holding the raw events, the producers' last
 /// `seq` and the next arrival number, and its submitters are answered once it is in the WAL;
 /// changed rows follow in later checkpoints, a few at a time.
@@ -20,9 +20,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
     let configuration: EngineConfiguration
     let logger: Logger
 
-    /// Guards the rows in `tables` between the writer and readers.
-    let stateLock = StateLock()
-    /// Rows in memory, one table per group (parallel to `plan.groups`).
+    /// Rows in memory, one table per group (parallel to `plan.groups`), each with its lock.
     let tables: [GroupTable]
 
     /// Guards `settledSequences` and `counters`.
@@ -121,13 +119,13 @@ public final class Engine: IngestSink, @unchecked Sendable {
 
     /// The number of rows held in memory, over all groups.
     public var rowsInMemory: Int {
-        stateLock.withReaderLock { tables.reduce(0) { $0 + $1.rows.count } }
+        tables.reduce(0) { total, table in total + table.lock.withReaderLock { table.rows.count } }
     }
 
     /// The estimated memory of the rows in memory as of the last checkpoint (bytes), which
     /// `EngineConfiguration.rowMemoryBudget` bounds.
     public var estimatedRowMemory: Int {
-        stateLock.withReaderLock { tables.reduce(0) { $0 + $1.eviction.totalBytes } }
+        tables.reduce(0) { total, table in total + table.lock.withReaderLock { table.eviction.totalBytes } }
     }
 
     private func runWriter() {

@@ -1,7 +1,7 @@
 /// What bounding one group's rows in memory needs, by slot: an estimate of each row's memory
 /// and a referenced bit that reads and writes set and the clock hand clears (CLOCK: a row
 /// is evicted when the hand passes it twice without a use in between). Changed only while
-/// the engine's state lock is held.
+/// the group table's lock is held.
 final class EvictionClock {
     /// One bit per slot, set when the row was read or written since the hand last passed.
     private(set) var referenced: [UInt64] = []

@@ -13,7 +13,7 @@ enum FeatureFreshness: Sendable {
 /// The finalized feature values of every row of one group, flat by row slot, with the read
 /// times they hold for: a read between events copies values instead of merging tiles, and
 /// touches neither the row nor its states. The writer invalidates a slot whenever its row
-/// changes; readers fill slots while holding the engine's state lock.
+/// changes; readers fill slots while holding the table's lock.
 ///
 /// Ints, floats and Booleans are kept as 8-byte payloads (two cache lines for a row of 16
 /// features rather than six as `FeatureValue`s), with their kind in the slot's masks; other

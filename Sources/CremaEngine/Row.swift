@@ -3,7 +3,7 @@ import CremaStorage
 
 /// The in-memory state of one entity in one group: one state per aggregate.
 ///
-/// Mutated only by the writer while it holds the engine's state lock; readers take the same lock.
+/// Mutated only by the writer while it holds its group table's lock; readers take the same lock.
 final class Row {
     /// One state per aggregate, parallel to the group's aggregates.
     var states: [AggregateState]
@@ -76,6 +76,8 @@ final class Row {
 /// The rows of one group held in memory. The writer changes it while holding the engine's state
 /// lock; readers read it under the same lock.
 final class GroupTable {
+    /// Guards the table between the writer and readers.
+    let lock = StateLock()
     /// Rows by entity key.
     let rows = RowIndex()
     /// Finalized values of the rows' features, by slot.
