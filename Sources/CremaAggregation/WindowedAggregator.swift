@@ -99,40 +99,16 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
                     lastTile: window.lastTile(at: time), merged: nil))
             }
             defer { slots.deinitialize() }
-            var reader = ByteReader(bytes)
-            let version = try StateFormat.readVersion(from: &reader)
-            let seriesCount = try reader.readVarint()
-            guard seriesCount == UInt64(layout.hops.count) else {
-                throw AggregationError(.corruptState, "state has \(seriesCount) tile series, the aggregate \(layout.hops.count)")
-            }
-            for series in layout.hops.indices {
-                let tileCount = try reader.readCount()
-                var previous: Int64 = 0
-                for position in 0..<tileCount {
-                    let index: Int64
-                    if version == StateFormat.fixedWidthIndices {
-                        index = Int64(bitPattern: try reader.readFixed64())
-                    } else if position == 0 {
-                        index = try reader.readZigzag()
+            try forEachEncodedTile(in: bytes) { series, index, state in
+                for slot in slots.indices
+                where slots[slot].series == series && slots[slot].firstTile <= index && index <= slots[slot].lastTile {
+                    if slots[slot].merged == nil {
+                        slots[slot].merged = state
                     } else {
-                        index = previous &+ Int64(bitPattern: try reader.readVarint())
-                    }
-                    guard position == 0 || index > previous else {
-                        throw AggregationError(.corruptState, "tile indices are not increasing")
-                    }
-                    previous = index
-                    let state = try kernel.decode(from: &reader)
-                    for slot in slots.indices
-                    where slots[slot].series == series && slots[slot].firstTile <= index && index <= slots[slot].lastTile {
-                        if slots[slot].merged == nil {
-                            slots[slot].merged = state
-                        } else {
-                            kernel.merge(state, into: &slots[slot].merged!)
-                        }
+                        kernel.merge(state, into: &slots[slot].merged!)
                     }
                 }
             }
-            try StateFormat.expectEnd(of: reader)
             for slot in slots.indices {
                 body(slot, kernel.result(of: slots[slot].merged ?? kernel.empty, at: time))
             }
@@ -166,16 +142,33 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     ///
     /// - Complexity: O(tiles × state size).
     func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState {
+        let tiled = TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count)
+        try forEachEncodedTile(in: bytes, startingSeries: { series, tileCount in
+            tiled[series: series].tiles.reserveCapacity(tileCount)
+        }) { series, index, state in
+            tiled[series: series].tiles.append(Tile(index: index, state: state))
+        }
+        return tiled
+    }
+
+    /// Reads an encoding of format version 2 or 1 (see `StateFormat`) tile by tile, checking
+    /// it whole: calls `startingSeries(series, tile count)` before each series' tiles and
+    /// `tile(series, index, state)` for each tile, in order.
+    ///
+    /// - Complexity: O(tiles × state size).
+    private func forEachEncodedTile(
+        in bytes: UnsafeRawBufferPointer, startingSeries: (_ series: Int, _ tileCount: Int) -> Void = { _, _ in },
+        _ tile: (_ series: Int, _ index: Int64, _ state: Kernel.State) -> Void
+    ) throws(AggregationError) {
         var reader = ByteReader(bytes)
         let version = try StateFormat.readVersion(from: &reader)
         let seriesCount = try reader.readVarint()
         guard seriesCount == UInt64(layout.hops.count) else {
             throw AggregationError(.corruptState, "state has \(seriesCount) tile series, the aggregate \(layout.hops.count)")
         }
-        let tiled = TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count)
         for series in layout.hops.indices {
             let tileCount = try reader.readCount()
-            tiled[series: series].tiles.reserveCapacity(tileCount)
+            startingSeries(series, tileCount)
             var previous: Int64 = 0
             for position in 0..<tileCount {
                 let index: Int64
@@ -189,12 +182,11 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
                 guard position == 0 || index > previous else {
                     throw AggregationError(.corruptState, "tile indices are not increasing")
                 }
-                tiled[series: series].tiles.append(Tile(index: index, state: try kernel.decode(from: &reader)))
                 previous = index
+                tile(series, index, try kernel.decode(from: &reader))
             }
         }
         try StateFormat.expectEnd(of: reader)
-        return tiled
     }
 
     /// Drops the tiles below each series' retention at `now`.
