@@ -63,17 +63,15 @@ struct DDSketch: Sendable, Equatable {
         guard total > 0 else { return nil }
         let rank = Swift.min(Swift.max(q, 0), 1) * Double(total - 1)
         var seen: Int64 = 0
-        for position in negative.counts.indices.reversed() where negative.counts[position] > 0 {
-            seen += negative.counts[position]
-            if Double(seen) > rank { return -Self.value(ofIndex: negative.offset + position) }
+        func reachesRank(_ bin: BinStore.Bin) -> Bool {
+            seen += bin.count
+            return Double(seen) > rank
         }
+        if let bin = negative.firstBin(descending: true, where: reachesRank) { return -Self.value(ofIndex: bin.index) }
         seen += zeroCount
         if Double(seen) > rank { return 0 }
-        for position in positive.counts.indices where positive.counts[position] > 0 {
-            seen += positive.counts[position]
-            if Double(seen) > rank { return Self.value(ofIndex: positive.offset + position) }
-        }
-        return Self.value(ofIndex: positive.offset + positive.counts.count - 1)
+        if let bin = positive.firstBin(where: reachesRank) { return Self.value(ofIndex: bin.index) }
+        return Self.value(ofIndex: positive.indexRange?.upperBound ?? -1)
     }
 
     /// The bin of a positive magnitude: ⌈log_γ x⌉.

@@ -87,8 +87,8 @@ import Testing
             sketch.add(-pow(10, exponent))
             exponent += 0.01
         }
-        #expect(sketch.positive.counts.count <= BinStore.maximumBins)
-        #expect(sketch.negative.counts.count <= BinStore.maximumBins)
+        #expect(sketch.positive.indexRange!.count <= BinStore.maximumBins)
+        #expect(sketch.negative.indexRange!.count <= BinStore.maximumBins)
         let top = sketch.quantile(1)!
         #expect(abs(top - 1e250) <= 0.01 * 1e250, "the largest values keep their accuracy: \(top)")
         let bottom = sketch.quantile(0)!
