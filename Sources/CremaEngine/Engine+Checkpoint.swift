@@ -1,4 +1,5 @@
 import CremaStorage
+import Dispatch
 
 extension Engine {
     /// Writes the rows changed longest ago, with the new checkpoint mark (the oldest arrival a
@@ -20,19 +21,18 @@ extension Engine {
         let mark = checkpointMark(afterWriting: due)
         guard rows > 0 || mark > checkpointMark else { return }
         let batch = database.makeWriteBatch()
-        var puts: [(key: [UInt8], value: [UInt8])] = []
-        puts.reserveCapacity(rows)
-        // Estimated memory of each written row, for bounding the rows in memory.
-        var sizes: [[Int]] = []
-        for (index, (group, table)) in zip(plan.groups, tables).enumerated() {
-            let entries = table.unwritten.prefix(due[index])
-            sizes.append(entries.map { entry in
-                let encoded = entry.row.encode(of: group)
-                puts.append((RowKey.make(groupID: group.definition.id, entityKey: entry.key), encoded))
-                return Self.estimatedMemory(ofEncodedBytes: encoded.count)
+        // Each group's rows are encoded on a core of their own (only this thread changes rows).
+        let encoded = ConcurrentResults<[(key: [UInt8], value: [UInt8])]>(count: tables.count)
+        DispatchQueue.concurrentPerform(iterations: tables.count) { index in
+            let group = plan.groups[index]
+            encoded.set(index, tables[index].unwritten.prefix(due[index]).map { entry in
+                (RowKey.make(groupID: group.definition.id, entityKey: entry.key), entry.row.encode(of: group))
             })
         }
-        batch.putInKeyOrder(puts, in: .rows)
+        let puts = encoded.values
+        // Estimated memory of each written row, for bounding the rows in memory.
+        let sizes = puts.map { $0.map { Self.estimatedMemory(ofEncodedBytes: $0.value.count) } }
+        batch.putInKeyOrder(Array(puts.joined()), in: .rows)
         MetaStore.putCheckpoint(mark, into: batch)
         do {
             try database.write(batch, sync: configuration.durability == .sync)
