@@ -31,10 +31,7 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
     func readResults(
         ofEncoded bytes: UnsafeRawBufferPointer, features: [Int], at time: Int64, _ body: (Int, FeatureValue) -> Void
     ) throws(AggregationError) {
-        var reader = ByteReader(bytes)
-        _ = try StateFormat.readVersion(from: &reader)
-        let value = try kernel.decode(from: &reader)
-        try StateFormat.expectEnd(of: reader)
+        let value = try decodeValue(bytes)
         for index in features.indices {
             body(index, kernel.result(of: value, at: time))
         }
@@ -52,11 +49,16 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
     ///
     /// - Complexity: O(state size).
     func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState {
+        LifetimeAggregateState(try decodeValue(bytes))
+    }
+
+    /// The kernel state of an encoding of version 2 or 1, checked whole.
+    private func decodeValue(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> Kernel.State {
         var reader = ByteReader(bytes)
         _ = try StateFormat.readVersion(from: &reader)
         let value = try kernel.decode(from: &reader)
         try StateFormat.expectEnd(of: reader)
-        return LifetimeAggregateState(value)
+        return value
     }
 
     /// Nothing to drop; true when the state holds no events.

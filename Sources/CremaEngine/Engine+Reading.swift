@@ -198,12 +198,7 @@ extension Engine {
                     chunkPositions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
                 ) { index, bytes in
                     let position = chunkPositions[index]
-                    let view: RowView
-                    do {
-                        view = try RowView(bytes: bytes)
-                    } catch {
-                        throw EngineError(.corruption, "row of group \(group.definition.name): \(error)")
-                    }
+                    let view = try Row.view(of: bytes, in: group)
                     // An expired row not compacted away yet reads as null, like a removed one.
                     if time >= group.expiresAt(newestEventTime: view.newestEventTime) { return }
                     for read in reads {

@@ -7,10 +7,10 @@ import Logging
 /// Applies events through the compiled plan, commits them durably, and answers reads.
 ///
 /// One writer thread applies every event (no locks on aggregate state beyond each group
-/// table's lock, which readers share and the writer takes per slice of events); a micro-batch of everything submitted since
-/// the last commit becomes one RocksDB WriteBatch holding the raw events, the producers' last
-/// `seq` and the next arrival number, and its submitters are answered once it is in the WAL;
-/// changed rows follow in later checkpoints, a few at a time.
+/// table's lock, which readers share and the writer takes per slice of events); a micro-batch
+/// of everything submitted since the last commit becomes one RocksDB WriteBatch holding the
+/// raw events, the producers' last `seq` and the next arrival number, and its submitters are
+/// answered once it is in the WAL; changed rows follow in later checkpoints, a few at a time.
 public final class Engine: IngestSink, @unchecked Sendable {
     /// The compiled spec being served.
     public var spec: CompiledSpec { plan.spec }

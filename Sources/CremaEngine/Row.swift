@@ -37,15 +37,19 @@ final class Row {
         self.init(states: states, newestEventTime: newestEventTime, nextArrival: nextArrival)
     }
 
-    private static func decode(
-        _ bytes: UnsafeRawBufferPointer, of group: GroupPlan
-    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64, nextArrival: UInt64) {
-        let view: RowView
+    /// The section table of a stored row of `group`; a malformed row is a `.corruption` error.
+    static func view(of bytes: UnsafeRawBufferPointer, in group: GroupPlan) throws(EngineError) -> RowView {
         do {
-            view = try RowView(bytes: bytes)
+            return try RowView(bytes: bytes)
         } catch {
             throw EngineError(.corruption, "row of group \(group.definition.name): \(error)")
         }
+    }
+
+    private static func decode(
+        _ bytes: UnsafeRawBufferPointer, of group: GroupPlan
+    ) throws(EngineError) -> (states: [AggregateState], newestEventTime: Int64, nextArrival: UInt64) {
+        let view = try view(of: bytes, in: group)
         var states: [AggregateState] = []
         states.reserveCapacity(group.aggregators.count)
         for (aggregator, aggregate) in zip(group.aggregators, group.definition.aggregates) {
@@ -73,8 +77,8 @@ final class Row {
     }
 }
 
-/// The rows of one group held in memory. The writer changes it while holding the engine's state
-/// lock; readers read it under the same lock.
+/// The rows of one group held in memory. The writer changes it while holding its `lock`;
+/// readers read it under the same lock.
 final class GroupTable {
     /// Guards the table between the writer and readers.
     let lock = StateLock()

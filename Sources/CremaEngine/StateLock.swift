@@ -2,9 +2,10 @@ import Foundation
 import Synchronization
 
 /// The lock of a group's rows in memory, exclusive, with readers first: the writer holds it
-/// briefly, once per slice of work, and before each hold lets in the readers already waiting. (With a plain
-/// mutex the writer takes the lock again before a woken reader runs, so a read waited for
-/// many holds: 22–35 ms while ingesting, `crema bench read --scenarios ingesting`.)
+/// briefly, once per slice of work, and before each hold lets in the readers already
+/// waiting. (With a plain mutex the writer takes the lock again before a woken reader runs,
+/// so a read waited for many holds: 22–35 ms while ingesting, `crema bench read --scenarios
+/// ingesting`.)
 final class StateLock: @unchecked Sendable {
     private let mutex = NSLock()
     /// Readers blocked in `withReaderLock`, not holding the lock yet.
