@@ -18,6 +18,14 @@ struct TileSeries<State> {
     /// Whether no tile is left.
     var isEmpty: Bool { tiles.isEmpty }
 
+    /// The index of the oldest tile. (`tiles.first?.index` would copy the tile, retaining its state.)
+    @inline(__always)
+    var firstIndex: Int64? { tiles.isEmpty ? nil : tiles[0].index }
+
+    /// The index of the newest tile.
+    @inline(__always)
+    var lastIndex: Int64? { tiles.isEmpty ? nil : tiles[tiles.count - 1].index }
+
     /// The position of the first tile with index ≥ `index`.
     ///
     /// - Complexity: O(log tiles).
@@ -38,7 +46,7 @@ struct TileSeries<State> {
     /// - Complexity: O(1) for the newest tile, O(tiles) when a tile is inserted.
     @inline(__always)
     mutating func position(of index: Int64, inserting empty: @autoclosure () -> State) -> Int {
-        if let last = tiles.last?.index {
+        if let last = lastIndex {
             if last == index { return tiles.count - 1 }
             if last < index {
                 tiles.append(Tile(index: index, state: empty()))
@@ -57,7 +65,7 @@ struct TileSeries<State> {
     /// - Complexity: O(1) when nothing is dropped, else O(tiles).
     @inline(__always)
     mutating func evict(below bound: Int64) {
-        guard let first = tiles.first, first.index < bound else { return }
+        guard let first = firstIndex, first < bound else { return }
         tiles.removeFirst(lowerBound(bound))
     }
 }

@@ -41,11 +41,11 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     private func add(
         _ input: Kernel.Input, time: Int64, arrival: UInt64, horizon: Int64, hop: Int64, to series: inout TileSeries<Kernel.State>
     ) -> Bool {
-        if let first = series.tiles.first?.index, (first &+ 1) &* hop <= horizon {
+        if let first = series.firstIndex, (first &+ 1) &* hop <= horizon {
             series.evict(below: floorDivide(horizon, hop))
         }
         let position: Int
-        if let last = series.tiles.last?.index, last &* hop <= time, time < (last &+ 1) &* hop {
+        if let last = series.lastIndex, last &* hop <= time, time < (last &+ 1) &* hop {
             position = series.tiles.count - 1
         } else {
             let tile = floorDivide(time, hop)
@@ -126,14 +126,16 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
             let series = tiled[series: seriesIndex]
             bytes.appendVarint(UInt64(series.tiles.count))
             var previous: Int64 = 0
-            for (position, tile) in series.tiles.enumerated() {
+            // By position: binding each tile would copy it, retaining its state.
+            for position in series.tiles.indices {
+                let index = series.tiles[position].index
                 if position == 0 {
-                    bytes.appendZigzag(tile.index)
+                    bytes.appendZigzag(index)
                 } else {
-                    bytes.appendVarint(UInt64(bitPattern: tile.index &- previous))
+                    bytes.appendVarint(UInt64(bitPattern: index &- previous))
                 }
-                previous = tile.index
-                kernel.encode(tile.state, into: &bytes)
+                previous = index
+                kernel.encode(series.tiles[position].state, into: &bytes)
             }
         }
     }
