@@ -33,6 +33,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .target(name: "CPrefetch"),
         .target(name: "CremaAggregation", swiftSettings: swiftSettings),
         .target(
             name: "CremaSpec",
@@ -43,7 +44,7 @@ let package = Package(
         .target(
             name: "CremaEngine",
             dependencies: [
-                "CremaAggregation", "CremaSpec", "CremaStorage",
+                "CremaAggregation", "CremaSpec", "CremaStorage", "CPrefetch",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

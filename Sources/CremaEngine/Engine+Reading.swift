@@ -163,9 +163,12 @@ extension Engine {
         return slots.indices.filter { slots[$0] < 0 }
     }
 
+    /// The cores reads split across; read once (asking costs tens of microseconds).
+    private static let processorCount = ProcessInfo.processInfo.activeProcessorCount
+
     /// Ranges splitting `0..<count` into one per core when each gets at least `minimum`, else one.
     private static func chunks(of count: Int, minimum: Int) -> [Range<Int>] {
-        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / minimum))
+        let parts = max(1, min(processorCount, count / minimum))
         return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
     }
 
@@ -242,12 +245,13 @@ extension Engine {
 
     /// The stored entity keys of `ids` in `group`, with their hashes.
     private func keyBatch(_ ids: EntityIDs, for group: GroupPlan, idName: (Int) -> String) throws(EngineError) -> KeyBatch {
-        var batch = KeyBatch(reservingCapacity: ids.count, bytesPerKey: 16)
         let singleType = group.keyFields.count == 1 ? group.keyFields[0].type : nil
+        if case .texts(let texts) = ids, singleType == .string {
+            return KeyBatch(stringKeysOf: texts)
+        }
+        var batch = KeyBatch(reservingCapacity: ids.count, bytesPerKey: 16)
         // The common cases, one part of the stored type, skip building a parts array.
         switch (ids, singleType) {
-        case (.texts(let texts), .string?):
-            for text in texts { batch.append(.string(text)) }
         case (.numbers(let numbers), .int?):
             for number in numbers { batch.append(.int(number)) }
         case (.texts(let texts), _):

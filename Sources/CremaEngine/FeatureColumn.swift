@@ -109,7 +109,7 @@ public enum EntityIDs: Sendable {
     /// Each id as its key parts (one part, or several for a cohort).
     case parts([[EntityKeyPart]])
     /// Single-part ids given as strings.
-    case texts([String])
+    case texts(PackedTexts)
     /// Single-part ids given as ints.
     case numbers([Int64])
 

@@ -20,6 +20,45 @@ struct KeyBatch {
         hashes.reserveCapacity(count)
     }
 
+    /// The keys of a string-keyed group for `texts`, encoded straight from their UTF-8 into
+    /// buffers sized once.
+    /// - Complexity: O(total UTF-8 bytes).
+    init(stringKeysOf texts: PackedTexts) {
+        texts.withUTF8 { utf8, textEnds in
+            let count = textEnds.count
+            var byteCount = 0
+            var textStart = 0
+            for textEnd in textEnds {
+                byteCount += EntityKeyCodec.stringPartSize(utf8Count: textEnd - textStart)
+                textStart = textEnd
+            }
+            var keyEnds: [Int] = []
+            var keyHashes: [UInt64] = []
+            bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+                keyEnds = [Int](unsafeUninitializedCapacity: count) { ends, endsInitialized in
+                    keyHashes = [UInt64](unsafeUninitializedCapacity: count) { hashes, hashesInitialized in
+                        let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+                        var keyStart = 0
+                        var textStart = 0
+                        for position in 0..<count {
+                            let text = UnsafeRawBufferPointer(rebasing: utf8[textStart..<textEnds[position]])
+                            let keyEnd = keyStart + EntityKeyCodec.writeStringPart(text, to: base + keyStart)
+                            ends[position] = keyEnd
+                            hashes[position] = KeyHash.hash(UnsafeRawBufferPointer(start: base + keyStart, count: keyEnd - keyStart))
+                            keyStart = keyEnd
+                            textStart = textEnds[position]
+                        }
+                        hashesInitialized = count
+                    }
+                    endsInitialized = count
+                }
+                initialized = byteCount
+            }
+            ends = keyEnds
+            hashes = keyHashes
+        }
+    }
+
     /// Appends one key given as its parts.
     mutating func append(_ parts: [EntityKeyPart]) {
         let start = bytes.count

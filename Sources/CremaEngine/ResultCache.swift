@@ -1,3 +1,4 @@
+import CPrefetch
 import CremaAggregation
 
 /// How long a finalized feature value stays right, absent new events.
@@ -106,6 +107,7 @@ final class ResultCache {
             }
             let bit: UInt64 = 1 << UInt64(feature)
             for position in slots.indices {
+                prefetch(feature: feature, slotAt: position &+ Self.prefetchDistance, of: slots)
                 let slot = Int(slots[position])
                 guard slot >= 0 else {
                     (target + position).initialize(to: .null)
@@ -150,6 +152,7 @@ final class ResultCache {
             }
             let bit: UInt64 = 1 << UInt64(feature)
             for position in slots.indices {
+                prefetch(feature: feature, slotAt: position &+ Self.prefetchDistance, of: slots)
                 let slot = Int(slots[position])
                 guard slot >= 0 else {
                     (payloads + position).initialize(to: 0)
@@ -172,6 +175,20 @@ final class ResultCache {
                 (payloads + position).initialize(to: present ? scalars[slot &* stride &+ feature] : 0)
                 (isPresent + position).initialize(to: present)
             }
+        }
+
+        /// How many slots ahead a gather prefetches the validity and value of.
+        private static let prefetchDistance = 8
+
+        /// Prefetches the validity and the scalar payload of `feature` of the slot at `position`
+        /// of `slots`, if there is one.
+        @inline(__always)
+        private func prefetch(feature: Int, slotAt position: Int, of slots: UnsafeBufferPointer<Int32>) {
+            guard position < slots.count else { return }
+            let slot = Int(slots[position])
+            guard slot >= 0 else { return }
+            crema_prefetch(validity.baseAddress! + slot)
+            crema_prefetch(scalars.baseAddress! + (slot &* stride &+ feature))
         }
 
         /// Caches `value` of `feature` of `slot`, computed for the read time, for a row that

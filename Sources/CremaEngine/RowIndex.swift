@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The rows of one group by entity key: an open-addressing table on a 64-bit hash of the key
 /// bytes, laid out flat (entries, slots, key bytes in one buffer) so that a batch of lookups runs
 /// in phases whose memory misses overlap instead of one pointer chase after another.
@@ -16,6 +18,8 @@ final class RowIndex {
     }
 
     private static let emptySlot: Int32 = -1
+    /// How many keys ahead a batched lookup prefetches the table entry of.
+    private static let prefetchDistance = 8
     private static let emptyEntry = Entry(hash: 0, slot: emptySlot, keyLength: 0, keyStart: 0)
     /// Rows by slot; a free slot holds `vacant`.
     private(set) var rows: [Row] = []
@@ -87,7 +91,12 @@ final class RowIndex {
         entries.withUnsafeBufferPointer { entries in
             keyBytes.withUnsafeBytes { keyBytes in
                 batch.withKeys { keyOf, hashes in
+                    let mask = entries.count - 1
                     for position in range {
+                        let ahead = position &+ Self.prefetchDistance
+                        if ahead < range.upperBound {
+                            crema_prefetch(entries.baseAddress! + (Int(truncatingIfNeeded: hashes[ahead]) & mask))
+                        }
                         slots[position] = Self.slot(of: keyOf(position), hash: hashes[position], in: entries, keyBytes: keyBytes)
                     }
                 }

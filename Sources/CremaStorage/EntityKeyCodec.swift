@@ -52,6 +52,36 @@ public enum EntityKeyCodec {
         }
     }
 
+    /// The size of the encoding of a string part of `utf8Count` UTF-8 bytes.
+    public static func stringPartSize(utf8Count: Int) -> Int {
+        var size = 2
+        var rest = UInt64(utf8Count)
+        while rest >= 0x80 {
+            size += 1
+            rest >>= 7
+        }
+        return size + utf8Count
+    }
+
+    /// Writes the encoding of the string part whose UTF-8 is `utf8` to `destination`, which has
+    /// room for `stringPartSize(utf8Count: utf8.count)` bytes, as `append(_:to:)` would.
+    /// - Returns: The bytes written.
+    @discardableResult
+    public static func writeStringPart(_ utf8: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) -> Int {
+        destination.storeBytes(of: stringTag, as: UInt8.self)
+        var written = 1
+        var rest = UInt64(utf8.count)
+        while rest >= 0x80 {
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: rest) | 0x80, toByteOffset: written, as: UInt8.self)
+            written += 1
+            rest >>= 7
+        }
+        destination.storeBytes(of: UInt8(rest), toByteOffset: written, as: UInt8.self)
+        written += 1
+        if let source = utf8.baseAddress { (destination + written).copyMemory(from: source, byteCount: utf8.count) }
+        return written + utf8.count
+    }
+
     /// Decodes bytes made by `encode`.
     ///
     /// - Complexity: O(n).

@@ -122,7 +122,7 @@ struct BenchReadCommand: AsyncParsableCommand {
         var samples: [Double] = []
         for start in stride(from: 0, to: entities - ids + 1, by: ids) {
             var request = request(&random)
-            request.ids = .texts(order[start..<(start + ids)].map { "\(keyField.prefix(1))\($0)" })
+            request.ids = .texts(PackedTexts(order[start..<(start + ids)].map { "\(keyField.prefix(1))\($0)" }))
             let began = ContinuousClock.now
             _ = try service.get(request)
             samples.append(milliseconds(ContinuousClock.now - began))
@@ -177,18 +177,20 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     private func request(_ random: inout SplitMix64) -> FeatureRequest {
         let keyPrefix = "\(keyField.prefix(1))"
-        let candidates = EntityIDs.texts((0..<ids).map { _ in "\(keyPrefix)\(random.next() % UInt64(entities))" })
+        // Read once: an option's value is looked up anew on every access.
+        let entities = UInt64(self.entities)
+        let candidates = EntityIDs.texts(PackedTexts((0..<ids).map { _ in "\(keyPrefix)\(random.next() % entities)" }))
         let parts = broadcast.split(separator: ":", maxSplits: 1).map(String.init)
         return FeatureRequest(
             entity: entity, ids: candidates, features: features,
-            broadcast: .init(entity: parts[0], id: [.string("u\(random.next() % UInt64(entities))")], features: [parts[1]])
+            broadcast: .init(entity: parts[0], id: [.string("u\(random.next() % entities)")], features: [parts[1]])
         )
     }
 
     /// The candidates' ids of a request made by `request(_:)`.
     private func candidateTexts(of request: FeatureRequest) -> [String] {
         guard case .texts(let texts) = request.ids else { preconditionFailure("bench requests carry text ids") }
-        return texts
+        return Array(texts)
     }
 
     /// The candidates' key field name (the generator's ids start with its first letter).

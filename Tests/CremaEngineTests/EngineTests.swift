@@ -344,7 +344,7 @@ struct CheckpointTests {
         let users = (0..<4).map { "u\($0)" }
         for (entity, ids, features) in [("video", videos, videoFeatures), ("user", users, ["user_history.recent"])] {
             let references = try recovered.resolve(features: features, of: entity)
-            let restored = try recovered.read(ids: .texts(ids), features: references, at: start).map(\.values)
+            let restored = try recovered.read(ids: .texts(PackedTexts(ids)), features: references, at: start).map(\.values)
             #expect(restored == (try harness.read(entity, ids, features, at: start)), "\(entity)")
         }
     }

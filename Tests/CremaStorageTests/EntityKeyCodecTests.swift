@@ -26,6 +26,22 @@ struct EntityKeyCodecTests {
         #expect(try EntityKeyCodec.decode([UInt8]()) == [])
     }
 
+    @Test("writeStringPart writes what append writes, in stringPartSize bytes, for lengths across varint sizes")
+    func writeStringPart() {
+        var random = SplitMix64(seed: 5)
+        let strings = [""] + (0..<300).map { _ in random.string(maxCount: 60) } + [127, 128, 16_383, 16_384].map { String(repeating: "x", count: $0) }
+        for string in strings {
+            var appended: [UInt8] = []
+            EntityKeyCodec.append(.string(string), to: &appended)
+            let size = EntityKeyCodec.stringPartSize(utf8Count: string.utf8.count)
+            let written = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                initialized = Array(string.utf8).withUnsafeBytes { EntityKeyCodec.writeStringPart($0, to: buffer.baseAddress!) }
+            }
+            #expect(written == appended, "\(string.utf8.count) bytes")
+            #expect(size == appended.count)
+        }
+    }
+
     @Test("the encoding is unambiguous across types and part boundaries")
     func unambiguous() {
         let keys: [[EntityKeyPart]] = [

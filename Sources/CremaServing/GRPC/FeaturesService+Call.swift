@@ -1,18 +1,21 @@
+import CremaEngine
 import GRPCCore
 import NIOCore
 import NIOPosix
 
 extension FeaturesService {
-    /// Answers one `Get` on the thread pool, off `eventLoop`, recording the number of ids and
+    /// Answers one `Get` (its text ids decoded apart, see ``GetRequestDecoder``) on the thread pool, off `eventLoop`, recording the number of ids and
     /// the call's status and latency; the future completes on `eventLoop` and never fails.
     ///
     /// Errors are `answer(_:)`'s `RPCError`s, and `UNAVAILABLE` when the thread pool has
     /// stopped (the server is shutting down).
-    func respond(to request: Crema_V1_GetRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Result<Crema_V1_GetResponse, RPCError>> {
+    func respond(
+        to request: Crema_V1_GetRequest, textIDs: PackedTexts, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Result<Crema_V1_GetResponse, RPCError>> {
         let start = ContinuousClock.now
         let metrics = self.metrics
-        metrics?.recordBatchSize(route: "grpc Features/Get", ids: request.ids.count + request.textIds.count + request.numberIds.count)
-        return threadPool.runIfActive(eventLoop: eventLoop) { try self.answer(request) }
+        metrics?.recordBatchSize(route: "grpc Features/Get", ids: request.ids.count + textIDs.count + request.numberIds.count)
+        return threadPool.runIfActive(eventLoop: eventLoop) { try self.answer(request, textIDs: textIDs) }
             .map { response in
                 metrics?.recordRPC(method: "Features/Get", code: "ok", duration: .now - start)
                 return .success(response)

@@ -43,10 +43,10 @@ struct FeaturesService: Sendable {
         self.metrics = metrics
     }
 
-    /// Reads and encodes the answer to `request`, synchronously.
+    /// Reads and encodes the answer to `request`, whose text ids are `textIDs`, synchronously.
     /// - Throws: `RPCError`.
-    func answer(_ request: Crema_V1_GetRequest) throws(RPCError) -> Crema_V1_GetResponse {
-        let featureRequest = try Self.featureRequest(request)
+    func answer(_ request: Crema_V1_GetRequest, textIDs: PackedTexts) throws(RPCError) -> Crema_V1_GetResponse {
+        let featureRequest = try Self.featureRequest(request, textIDs: textIDs)
         let read: FeatureResponse
         do {
             read = try service.get(featureRequest)
@@ -76,17 +76,17 @@ struct FeaturesService: Sendable {
         }
     }
 
-    /// The read a `GetRequest` asks for; an id (or composite part) with no kind is
+    /// The read a `GetRequest` with text ids `textIDs` asks for; an id (or composite part) with no kind is
     /// `INVALID_ARGUMENT` naming it (`ids[3]`, `ids[3].composite.parts[1]`, `broadcast.id`).
     /// - Complexity: O(ids).
-    static func featureRequest(_ request: Crema_V1_GetRequest) throws(RPCError) -> FeatureRequest {
-        let kinds = [!request.ids.isEmpty, !request.textIds.isEmpty, !request.numberIds.isEmpty].filter { $0 }.count
+    static func featureRequest(_ request: Crema_V1_GetRequest, textIDs: PackedTexts) throws(RPCError) -> FeatureRequest {
+        let kinds = [!request.ids.isEmpty, !textIDs.isEmpty, !request.numberIds.isEmpty].filter { $0 }.count
         guard kinds <= 1 else {
             throw RPCError(code: .invalidArgument, message: "set at most one of ids, text_ids and number_ids")
         }
         let ids: EntityIDs
-        if !request.textIds.isEmpty {
-            ids = .texts(request.textIds)
+        if !textIDs.isEmpty {
+            ids = .texts(textIDs)
         } else if !request.numberIds.isEmpty {
             ids = .numbers(request.numberIds)
         } else {

@@ -1,3 +1,4 @@
+import CremaEngine
 import GRPCCore
 import NIOCore
 import NIOHPACK
@@ -5,8 +6,8 @@ import NIOHTTP2
 import SwiftProtobuf
 
 /// One HTTP/2 stream's channel handler: feeds the frames to a ``GRPCUnaryStateMachine`` and
-/// carries out its actions — decodes the request, answers it through
-/// ``FeaturesService/respond(to:on:)`` (off the event loop) and writes the response, or
+/// carries out its actions — decodes the request (``GetRequestDecoder``), answers it through
+/// ``FeaturesService/respond(to:textIDs:on:)`` (off the event loop) and writes the response, or
 /// writes the refusal.
 ///
 /// A success is HEADERS (`:status: 200`, `content-type: application/grpc`), one DATA frame
@@ -71,15 +72,15 @@ final class GRPCStreamHandler: ChannelInboundHandler {
     }
 
     private func answer(_ message: ByteBuffer, context: ChannelHandlerContext) {
-        let request: Crema_V1_GetRequest
+        let decoded: (request: Crema_V1_GetRequest, textIDs: PackedTexts)
         do {
-            request = try Crema_V1_GetRequest(serializedBytes: message.readableBytesSpan)
+            decoded = try GetRequestDecoder.decode(message)
         } catch {
             _ = call.beginResponse()
-            refuse(.status(.internalError, "cannot decode the GetRequest: \(error)"), resetsStream: false, context: context)
+            refuse(.status(error.code, error.message), resetsStream: false, context: context)
             return
         }
-        service.respond(to: request, on: context.eventLoop).assumeIsolated().whenSuccess { result in
+        service.respond(to: decoded.request, textIDs: decoded.textIDs, on: context.eventLoop).assumeIsolated().whenSuccess { result in
             guard self.call.beginResponse() else { return }
             switch result {
             case .success(let response):

@@ -153,7 +153,7 @@ enum FeatureRequestParser {
         }
         let start = scanner.position
         scanner.position += 1
-        var texts: [String] = []
+        var texts = PackedTexts()
         var parts: [[EntityKeyPart]]?
         if !scanner.consume(UInt8(ascii: "]")) {
             repeat {
