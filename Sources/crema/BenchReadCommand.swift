@@ -71,6 +71,9 @@ struct BenchReadCommand: AsyncParsableCommand {
         print("crema bench read: \(ids) ids × \(features.count) features + 1 broadcast feature, \(entities) entities per key, \(events) \(event) events loaded")
         print("| scenario | p50 ms | p99 ms | mean ms |")
         print("|---|---|---|---|")
+        let pool = IDPool(
+            candidates: (0..<entities).map { "\(keyField.prefix(1))\($0)" }, users: (0..<entities).map { "u\($0)" }
+        )
         // First, while nothing else of this process runs.
         if scenarios.contains(.redis) {
             try measureRedis()
@@ -84,19 +87,19 @@ struct BenchReadCommand: AsyncParsableCommand {
         // Let the load's last checkpoints and RocksDB's flush finish: they would share the cores.
         try await Task.sleep(for: .seconds(3))
         if scenarios.contains(.first) {
-            try measureFirstReads(engine: engine!)
+            try measureFirstReads(engine: engine!, pool: pool)
         }
         if scenarios.contains(.hot) {
-            try await measure("hot, server-side (FeatureService.get)", engine: engine!, overHTTP: false)
+            try await measure("hot, server-side (FeatureService.get)", engine: engine!, pool: pool, overHTTP: false)
         }
         if scenarios.contains(.ingesting) {
-            try await measureWhileIngesting(engine: engine!, spec: spec)
+            try await measureWhileIngesting(engine: engine!, spec: spec, pool: pool)
         }
         if scenarios.contains(.http) {
-            try await measure("hot, client-side (HTTP POST /v1/features)", engine: engine!, overHTTP: true)
+            try await measure("hot, client-side (HTTP POST /v1/features)", engine: engine!, pool: pool, overHTTP: true)
         }
         if scenarios.contains(.grpc) {
-            try await measureGRPC("hot, client-side (gRPC crema.v1.Features/Get)", engine: engine!)
+            try await measureGRPC("hot, client-side (gRPC crema.v1.Features/Get)", engine: engine!, pool: pool)
         }
         engine!.shutdown()
         engine = nil
@@ -104,7 +107,7 @@ struct BenchReadCommand: AsyncParsableCommand {
         if scenarios.contains(.cold) {
             database = try Database(path: directory.path)
             engine = try Engine(spec: spec, database: database!)
-            try await measure("cold, server-side (RocksDB multi-get)", engine: engine!, overHTTP: false)
+            try await measure("cold, server-side (RocksDB multi-get)", engine: engine!, pool: pool, overHTTP: false)
             engine!.shutdown()
             database!.close()
         }
@@ -112,7 +115,7 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     /// Reads every entity once, `ids` distinct ids per request, so that every value is finalized
     /// from the row's tiles rather than served from the result cache.
-    private func measureFirstReads(engine: Engine) throws {
+    private func measureFirstReads(engine: Engine, pool: IDPool) throws {
         var random = SplitMix64(seed: 5)
         var order = Array(0..<entities)
         for index in order.indices.reversed() {
@@ -121,8 +124,8 @@ struct BenchReadCommand: AsyncParsableCommand {
         let service = FeatureService(engine: engine)
         var samples: [Double] = []
         for start in stride(from: 0, to: entities - ids + 1, by: ids) {
-            var request = request(&random)
-            request.ids = .texts(PackedTexts(order[start..<(start + ids)].map { "\(keyField.prefix(1))\($0)" }))
+            var request = request(&random, from: pool)
+            request.ids = .texts(PackedTexts(order[start..<(start + ids)].map { pool.candidates[$0] }))
             let began = ContinuousClock.now
             _ = try service.get(request)
             samples.append(milliseconds(ContinuousClock.now - began))
@@ -156,7 +159,7 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     /// Hot server-side reads while another task submits batches of 4,096 events back to back
     /// (without a producer, so the same batches can be sent again).
-    private func measureWhileIngesting(engine: Engine, spec: CompiledSpec) async throws {
+    private func measureWhileIngesting(engine: Engine, spec: CompiledSpec, pool: IDPool) async throws {
         var generator = try EventGenerator(spec: spec, event: event, entities: entities, seed: 13)
         let decoder = EventDecoder(spec: spec)
         let batches = try (0..<32).map { try batch(of: 4_096, from: $0 * 4_096 + 1, producer: nil, &generator, decoder) }
@@ -169,21 +172,21 @@ struct BenchReadCommand: AsyncParsableCommand {
             return applied
         }
         let start = ContinuousClock.now
-        try await measure("hot, server-side, while ingesting", engine: engine, overHTTP: false)
+        try await measure("hot, server-side, while ingesting", engine: engine, pool: pool, overHTTP: false)
         writer.cancel()
         let applied = try await writer.value
         print("|   (events applied meanwhile: \(applied) in \(format(milliseconds(ContinuousClock.now - start) / 1_000)) s) | | | |")
     }
 
-    private func request(_ random: inout SplitMix64) -> FeatureRequest {
-        let keyPrefix = "\(keyField.prefix(1))"
-        // Read once: an option's value is looked up anew on every access.
-        let entities = UInt64(self.entities)
-        let candidates = EntityIDs.texts(PackedTexts((0..<ids).map { _ in "\(keyPrefix)\(random.next() % entities)" }))
+    /// A request for `ids` random candidates and a random broadcast user. The ids come from
+    /// `pool`, made once: building 10,000 strings per request would leave the allocator's
+    /// bins full of small freed blocks, which the server's next large allocation would sweep
+    /// on the clock.
+    private func request(_ random: inout SplitMix64, from pool: IDPool) -> FeatureRequest {
         let parts = broadcast.split(separator: ":", maxSplits: 1).map(String.init)
         return FeatureRequest(
-            entity: entity, ids: candidates, features: features,
-            broadcast: .init(entity: parts[0], id: [.string("u\(random.next() % entities)")], features: [parts[1]])
+            entity: entity, ids: .texts(PackedTexts((0..<ids).map { _ in pool.candidate(&random) })), features: features,
+            broadcast: .init(entity: parts[0], id: [.string(pool.user(&random))], features: [parts[1]])
         )
     }
 
@@ -193,10 +196,19 @@ struct BenchReadCommand: AsyncParsableCommand {
         return Array(texts)
     }
 
+    /// The ids requests pick from: every candidate and every user the generator makes.
+    private struct IDPool {
+        let candidates: [String]
+        let users: [String]
+
+        func candidate(_ random: inout SplitMix64) -> String { candidates[Int(random.next() % UInt64(candidates.count))] }
+        func user(_ random: inout SplitMix64) -> String { users[Int(random.next() % UInt64(users.count))] }
+    }
+
     /// The candidates' key field name (the generator's ids start with its first letter).
     private var keyField: String { entity == "video" ? "video_id" : entity }
 
-    private func measure(_ scenario: String, engine: Engine, overHTTP: Bool) async throws {
+    private func measure(_ scenario: String, engine: Engine, pool: IDPool, overHTTP: Bool) async throws {
         var random = SplitMix64(seed: 11)
         var samples: [Double] = []
         if overHTTP {
@@ -208,7 +220,7 @@ struct BenchReadCommand: AsyncParsableCommand {
             let port = try await server.boundPort()
             let address = HostAndPort(host: "127.0.0.1", port: port)
             for round in 0..<(requests + 3) {
-                let body = try JSONSerialization.data(withJSONObject: json(request(&random)))
+                let body = try JSONSerialization.data(withJSONObject: json(request(&random, from: pool)))
                 let start = ContinuousClock.now
                 let (status, _) = try HTTPRequest.send(method: "POST", path: "/v1/features", body: body, to: address)
                 let elapsed = ContinuousClock.now - start
@@ -220,7 +232,7 @@ struct BenchReadCommand: AsyncParsableCommand {
         } else {
             let service = FeatureService(engine: engine)
             for round in 0..<(requests + 3) {
-                let request = request(&random)
+                let request = request(&random, from: pool)
                 let start = ContinuousClock.now
                 _ = try service.get(request)
                 let elapsed = ContinuousClock.now - start
@@ -231,21 +243,23 @@ struct BenchReadCommand: AsyncParsableCommand {
     }
 
     /// Times `requests` gRPC calls from a client in this process, response decoding included.
-    private func measureGRPC(_ scenario: String, engine: Engine) async throws {
+    private func measureGRPC(_ scenario: String, engine: Engine, pool: IDPool) async throws {
         var random = SplitMix64(seed: 11)
         var samples: [Double] = []
         let server = GRPCFeatureServer(configuration: .init(host: "127.0.0.1", port: 0), engine: engine)
         let running = Task { try await server.run() }
         defer { running.cancel() }
         let transport = try HTTP2ClientTransport.Posix.http2NIOPosix(
-            target: .ipv4(address: "127.0.0.1", port: try await server.boundPort()), transportSecurity: .plaintext
+            target: .ipv4(address: "127.0.0.1", port: try await server.boundPort()), transportSecurity: .plaintext,
+            // Frames of up to 1 MiB, as the server allows: a 650 kB response comes in one frame, not 40.
+            config: .defaults { $0.http2.maxFrameSize = 1 << 20 }
         )
         try await withGRPCClient(transport: transport) { client in
             let features = Crema_V1_Features.Client(wrapping: client)
             var options = CallOptions.defaults
             options.maxResponseMessageBytes = 256 << 20
             for round in 0..<(requests + 3) {
-                let message = grpcRequest(request(&random))
+                let message = grpcRequest(request(&random, from: pool))
                 let start = ContinuousClock.now
                 let response = try await features.get(message, options: options)
                 let elapsed = ContinuousClock.now - start
