@@ -185,54 +185,6 @@ public enum ColumnEncoder {
     }
 }
 
-extension ColumnEncoder {
-    /// Encodes one feature column as the engine read it: a scalar column of the layout's
-    /// kind is copied as it is (its payloads are the little-endian values), any other one is
-    /// encoded value by value.
-    ///
-    /// - Complexity: O(rows).
-    public static func encode(name: String, layout: ColumnLayout, column: FeatureColumn) throws(ColumnEncodingError) -> Crema_V1_Column {
-        guard case .scalars(let scalars) = column, let values = packedValues(of: scalars, as: layout) else {
-            return try encode(name: name, layout: layout, values: column.values)
-        }
-        var encoded = Crema_V1_Column()
-        encoded.name = name
-        encoded.dtype = layout.dtype
-        encoded.length = Int64(scalars.payloads.count)
-        encoded.values = values
-        if scalars.nullCount > 0 { encoded.validity = validityBitmap(scalars.isPresent) }
-        return encoded
-    }
-
-    /// The `values` buffer of a scalar column laid out as `layout`, or nil when the layout
-    /// does not store that kind as it is.
-    private static func packedValues(of scalars: ScalarColumn, as layout: ColumnLayout) -> Data? {
-        switch (scalars.kind, layout) {
-        case (.int, .int64), (.float, .float64):
-            #if _endian(little)
-            return scalars.payloads.withUnsafeBytes { Data($0) }
-            #else
-            return nil
-            #endif
-        case (.bool, .bool):
-            return Data(scalars.payloads.map { UInt8(truncatingIfNeeded: $0) })
-        default:
-            return nil
-        }
-    }
-
-    /// The LSB-first bitmap of `isPresent`.
-    private static func validityBitmap(_ isPresent: [Bool]) -> Data {
-        var bitmap = Data(count: (isPresent.count + 7) / 8)
-        bitmap.withUnsafeMutableBytes { bytes in
-            for (row, present) in isPresent.enumerated() where present {
-                bytes[row >> 3] |= 1 << UInt8(row & 7)
-            }
-        }
-        return bitmap
-    }
-}
-
 /// A failure inside a builder; ``ColumnEncoder`` adds the column and row.
 private enum BuildFailure: Error {
     case mismatch(expected: ColumnLayout, found: FeatureValue)

@@ -11,7 +11,7 @@ extension FeaturesService {
     /// stopped (the server is shutting down).
     func respond(
         to request: Crema_V1_GetRequest, textIDs: PackedTexts, on eventLoop: any EventLoop
-    ) -> EventLoopFuture<Result<Crema_V1_GetResponse, RPCError>> {
+    ) -> EventLoopFuture<Result<ByteBuffer, RPCError>> {
         let start = ContinuousClock.now
         let metrics = self.metrics
         metrics?.recordBatchSize(route: "grpc Features/Get", ids: request.ids.count + textIDs.count + request.numberIds.count)

@@ -2,11 +2,12 @@ import CremaAggregation
 import CremaEngine
 import CremaStorage
 import GRPCCore
+import NIOCore
 import NIOPosix
 
 /// `crema.v1.Features/Get` (Protos/crema/v1/features.proto): the request is turned into a
 /// ``FeatureRequest``, read through ``FeatureService`` and answered with one packed column
-/// per feature (``ColumnEncoder``).
+/// per feature (``GetResponseWriter``, ``ColumnEncoder``).
 ///
 /// The read and the encoding run on a `NIOThreadPool`, off the cooperative pool. Errors:
 /// an id with no kind, or an `EngineError` `.badRequest` (unknown entity or feature, a
@@ -44,8 +45,9 @@ struct FeaturesService: Sendable {
     }
 
     /// Reads and encodes the answer to `request`, whose text ids are `textIDs`, synchronously.
+    /// - Returns: The gRPC message of the `GetResponse` (``GetResponseWriter``).
     /// - Throws: `RPCError`.
-    func answer(_ request: Crema_V1_GetRequest, textIDs: PackedTexts) throws(RPCError) -> Crema_V1_GetResponse {
+    func answer(_ request: Crema_V1_GetRequest, textIDs: PackedTexts) throws(RPCError) -> ByteBuffer {
         let featureRequest = try Self.featureRequest(request, textIDs: textIDs)
         let read: FeatureResponse
         do {
@@ -53,27 +55,29 @@ struct FeaturesService: Sendable {
         } catch {
             throw Self.rpcError(error)
         }
-        var response = Crema_V1_GetResponse()
-        response.ids = request.ids
-        response.columns = try read.columns.map { column throws(RPCError) in
-            try encode(name: column.name, column: column.column)
+        var writer = GetResponseWriter()
+        do {
+            try writer.setIDs(request.ids)
+            for column in read.columns {
+                try writer.appendColumn(name: column.name, layout: try layout(of: column.name), column: column.column)
+            }
+            for entry in read.broadcast {
+                try writer.appendBroadcast(name: entry.name, layout: try layout(of: entry.name), column: .boxed([entry.value]))
+            }
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw RPCError(code: .internalError, message: "cannot encode the GetResponse: \(error)")
         }
-        response.broadcast = try read.broadcast.map { entry throws(RPCError) in
-            try encode(name: entry.name, column: .boxed([entry.value]))
-        }
-        return response
+        return writer.message()
     }
 
-    /// Encodes one feature's column with its layout.
-    private func encode(name: String, column: FeatureColumn) throws(RPCError) -> Crema_V1_Column {
+    /// The column layout of feature `name`.
+    private func layout(of name: String) throws(RPCError) -> ColumnLayout {
         guard let layout = layouts[name] else {
             throw RPCError(code: .internalError, message: "no column layout for feature \"\(name)\"")
         }
-        do {
-            return try ColumnEncoder.encode(name: name, layout: layout, column: column)
-        } catch {
-            throw RPCError(code: .internalError, message: "encoding \(error)")
-        }
+        return layout
     }
 
     /// The read a `GetRequest` with text ids `textIDs` asks for; an id (or composite part) with no kind is

@@ -91,17 +91,10 @@ final class GRPCStreamHandler: ChannelInboundHandler {
         }
     }
 
-    private func write(_ response: Crema_V1_GetResponse, context: ChannelHandlerContext) {
-        let message: LengthPrefixedMessage
-        do {
-            message = try response.serializedBytes()
-        } catch {
-            refuse(.status(.internalError, "cannot encode the GetResponse: \(error)"), resetsStream: false, context: context)
-            return
-        }
+    private func write(_ message: ByteBuffer, context: ChannelHandlerContext) {
         deadline?.cancel()
         context.write(wrapOutboundOut(.headers(.init(headers: Self.responseHeaders))), promise: nil)
-        context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(message.buffer)))), promise: nil)
+        context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(message)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: Self.okTrailers, endStream: true))), promise: nil)
     }
 
