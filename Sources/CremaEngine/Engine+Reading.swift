@@ -111,9 +111,7 @@ extension Engine {
             (column: column, aggregate: features[column].aggregate, window: features[column].feature,
              feature: group.featureBase[features[column].aggregate] + features[column].feature)
         }
-        // Large batches split across cores. Looking up and copying cached values split by
-        // position; computing the values the cache lacks splits by slot, so that no two cores
-        // store into one row's cache even when an id repeats.
+        // Large batches split across cores: looking up and copying cached values by position.
         let chunks = Self.chunks(of: keys.count, minimum: 2_048)
         let count = keys.count
         table.cache.withValues(at: time) { cache in
@@ -139,16 +137,28 @@ extension Engine {
                         }
                     }
                 }
-                // Each core owns the rows whose referenced bits share a word: no two store into one.
-                DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
-                    for position in 0..<count {
+                // On this core: mark every row read as used (for the eviction clock) and list the
+                // positions with a value the cache lacks; small arrays, one pass.
+                var lackingPositions: [Int] = []
+                for position in 0..<count {
+                    let slot = Int(shared.slots[position])
+                    guard slot >= 0 else { continue }
+                    shared.referenced[slot >> 6] |= 1 << UInt64(slot & 63)
+                    let flags = position * targets.count
+                    if shared.lacking[flags..<(flags + targets.count)].contains(true) { lackingPositions.append(position) }
+                }
+                guard !lackingPositions.isEmpty else { return }
+                let positions = lackingPositions
+                // Each core computes the values of the rows it owns by slot: no two store into
+                // one row's cache, even when an id repeats.
+                let parts = Self.chunks(of: positions.count, minimum: 256).count
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    for position in positions {
                         let slot = Int(shared.slots[position])
-                        guard slot >= 0, (slot >> 6) % chunks.count == chunk else { continue }
-                        shared.referenced[slot >> 6] |= 1 << UInt64(slot & 63)
-                        let flags = position * targets.count
-                        guard shared.lacking[flags..<(flags + targets.count)].contains(true) else { continue }
+                        guard slot % parts == part else { continue }
                         let row = shared.rows[slot]
                         let expiresAt = group.expiresAt(newestEventTime: row.newestEventTime)
+                        let flags = position * targets.count
                         for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
                             let value = time >= expiresAt
                                 ? .null
