@@ -84,20 +84,24 @@ final class RowIndex {
     }
 
     /// Writes the slot of every key of `batch` in `range`, or -1 for a key with no row, to
-    /// `slots` at the key's position: one tight loop, so that the misses of different keys overlap.
+    /// `slots` at the key's position. In phases, so that the misses of different keys overlap:
+    /// hash every key, then look them up in one tight loop that prefetches ahead.
     ///
     /// - Complexity: O(total key length) expected.
     func lookUp(_ batch: KeyBatch, range: Range<Int>, into slots: UnsafeMutableBufferPointer<Int32>) {
+        let hashes = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: range.count)
+        defer { hashes.deallocate() }
         entries.withUnsafeBufferPointer { entries in
             keyBytes.withUnsafeBytes { keyBytes in
-                batch.withKeys { keyOf, hashes in
+                batch.withKeys { keyOf in
+                    for position in range { hashes[position - range.lowerBound] = KeyHash.hash(keyOf(position)) }
                     let mask = entries.count - 1
                     for position in range {
-                        let ahead = position &+ Self.prefetchDistance
-                        if ahead < range.upperBound {
-                            crema_prefetch(entries.baseAddress! + (Int(truncatingIfNeeded: hashes[ahead]) & mask))
+                        let offset = position - range.lowerBound
+                        if offset + Self.prefetchDistance < range.count {
+                            crema_prefetch(entries.baseAddress! + (Int(truncatingIfNeeded: hashes[offset + Self.prefetchDistance]) & mask))
                         }
-                        slots[position] = Self.slot(of: keyOf(position), hash: hashes[position], in: entries, keyBytes: keyBytes)
+                        slots[position] = Self.slot(of: keyOf(position), hash: hashes[offset], in: entries, keyBytes: keyBytes)
                     }
                 }
             }
