@@ -13,14 +13,18 @@ public struct PackedTexts: Sendable, Equatable, RandomAccessCollection, Expressi
     /// The strings whose UTF-8, one after another, is `utf8`, each ending where `ends` says.
     /// - Precondition: `ends` is ascending and its last element is `utf8.count`.
     /// - Throws: `InvalidUTF8` naming the first string that is not valid UTF-8.
-    /// - Complexity: O(utf8); ASCII, the common case, is checked eight bytes at a time.
+    /// - Complexity: O(utf8), eight ASCII bytes at a time.
     public init(utf8: [UInt8], ends: [Int]) throws(InvalidUTF8) {
         precondition(ends.last ?? 0 == utf8.count, "the last string must end where the bytes do")
         self.utf8 = utf8
         self.ends = ends
-        guard !utf8.withUnsafeBytes(Self.isASCII) else { return }
-        let invalid = utf8.withUnsafeBytes { bytes in
-            ends.indices.first { String(validating: bytes[range(at: $0)], as: UTF8.self) == nil }
+        let invalid: Int? = utf8.withUnsafeBytes { bytes in
+            // The strings are valid when their concatenation is and no string starts inside
+            // a sequence (with a continuation byte); only then is each checked alone.
+            let isValid = firstInvalidUTF8Offset(in: bytes) == nil
+                && ends.dropLast().allSatisfy { $0 == bytes.count || bytes[$0] & 0xC0 != 0x80 }
+            if isValid { return nil }
+            return ends.indices.first { firstInvalidUTF8Offset(in: UnsafeRawBufferPointer(rebasing: bytes[range(at: $0)])) != nil }
         }
         if let invalid { throw InvalidUTF8(position: invalid) }
     }
@@ -63,20 +67,5 @@ public struct PackedTexts: Sendable, Equatable, RandomAccessCollection, Expressi
 
     private func range(at position: Int) -> Range<Int> {
         (position == 0 ? 0 : ends[position - 1])..<ends[position]
-    }
-
-    /// Whether every byte is below 0x80.
-    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        var highBits: UInt64 = 0
-        while offset + 8 <= bytes.count {
-            highBits |= bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            offset += 8
-        }
-        while offset < bytes.count {
-            highBits |= UInt64(bytes[offset])
-            offset += 1
-        }
-        return highBits & 0x8080_8080_8080_8080 == 0
     }
 }

@@ -28,6 +28,8 @@ struct PackedTextsTests {
         ([0x61, 0xFF, 0x62], [1, 2, 3], 1),  // a lone 0xFF
         ([0xC3, 0xA9, 0xC3], [2, 3], 1),  // é, then a truncated sequence
         ([0xED, 0xA0, 0x80], [3], 0),  // a UTF-16 surrogate
+        ([0xC3, 0xA9], [1, 2], 0),  // é split between two strings: each half is invalid
+        ([0x61, 0xC3, 0xA9], [1, 2, 3, 3], 1),  // "a", then é split, then an empty string
     ] as [([UInt8], [Int], Int)])
     func invalidUTF8(utf8: [UInt8], ends: [Int], position: Int) {
         let error = #expect(throws: PackedTexts.InvalidUTF8.self) { try PackedTexts(utf8: utf8, ends: ends) }
