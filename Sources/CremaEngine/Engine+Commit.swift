@@ -226,21 +226,64 @@ extension Engine {
         }
         var loaded: [[[UInt8]: Row]] = Array(repeating: [:], count: plan.groups.count)
         for (groupIndex, keys) in missing.enumerated() where !keys.isEmpty {
-            let group = plan.groups[groupIndex]
-            let entityKeys = Array(keys)
-            let values: [[UInt8]?]
-            do {
-                values = try database.batchedMultiGet(
-                    entityKeys.map { RowKey.make(groupID: group.definition.id, entityKey: $0) }, in: .rows
-                )
-            } catch {
-                throw EngineError(.storage, "loading rows of \(group.definition.name): \(error)")
-            }
-            for (key, value) in zip(entityKeys, values) {
-                guard let value else { continue }
-                loaded[groupIndex][key] = try Row(decoding: value, of: group)
-            }
+            for stored in try storedRows(Array(keys), of: groupIndex) { loaded[groupIndex][stored.key] = stored.row }
         }
         return loaded
+    }
+
+    /// The rows of `keys` of group `groupIndex` stored in RocksDB (one batched multi-get), with
+    /// their encoded sizes; keys with no stored row are left out.
+    func storedRows(_ keys: [[UInt8]], of groupIndex: Int) throws(EngineError) -> [(key: [UInt8], row: Row, bytes: Int)] {
+        let group = plan.groups[groupIndex]
+        let values: [[UInt8]?]
+        do {
+            values = try database.batchedMultiGet(keys.map { RowKey.make(groupID: group.definition.id, entityKey: $0) }, in: .rows)
+        } catch {
+            throw EngineError(.storage, "loading rows of \(group.definition.name): \(error)")
+        }
+        var rows: [(key: [UInt8], row: Row, bytes: Int)] = []
+        for (key, value) in zip(keys, values) {
+            guard let value else { continue }
+            rows.append((key, try Row(decoding: value, of: group), value.count))
+        }
+        return rows
+    }
+
+    /// Rows loaded for reads between two checks for reads in progress.
+    static let rowsLoadedPerStep = 32
+    /// Rows loaded for reads per writer turn, at most: decoding one takes microseconds, and
+    /// commits wait meanwhile.
+    static let rowsLoadedPerTurn = 4_096
+
+    /// Brings into memory the stored rows that reads asked for (``requestRowLoads(_:group:)``)
+    /// and no event has loaded meanwhile, as used rows. Only while no read is in progress
+    /// (reads go first: decoding rows would take a core from them), `rowsLoadedPerStep` at a
+    /// time, at most `rowsLoadedPerTurn` per call, and only while they fit in the memory budget
+    /// (beyond it, reads of them stay on the cold path rather than evict other rows). Writer
+    /// thread.
+    func loadRequestedRows() throws(EngineError) {
+        var room = configuration.rowMemoryBudget.map { $0 - tables.reduce(0) { $0 + $1.eviction.totalBytes } } ?? .max
+        var loaded = 0
+        while loaded < Self.rowsLoadedPerTurn, readsInProgress.load(ordering: .acquiring) == 0, !rowLoads.isEmpty {
+            for (groupIndex, keys) in rowLoads.take(atMost: Self.rowsLoadedPerStep).enumerated() where !keys.isEmpty && room > 0 {
+                let table = tables[groupIndex]
+                let stored = try storedRows(keys.filter { !table.rows.contains($0) }, of: groupIndex)
+                loaded += keys.count
+                table.lock.withWriterLock {
+                    for (key, row, bytes) in stored {
+                        let size = Self.estimatedMemory(ofEncodedBytes: bytes)
+                        guard size <= room else { break }
+                        room -= size
+                        table.rows[key] = row
+                        let slot = Int(row.slot)
+                        // A slot freed by an earlier row may still hold its cached values.
+                        table.cache.invalidate(slot: slot)
+                        table.eviction.setSize(size, slot: slot)
+                        table.eviction.markReferenced(slot: slot)
+                    }
+                }
+            }
+            if room <= 0 { loaded = Self.rowsLoadedPerTurn }
+        }
     }
 }

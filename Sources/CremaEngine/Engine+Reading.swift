@@ -48,6 +48,8 @@ extension Engine {
         idName: (Int) -> String = { "ids[\($0)]" }
     ) throws(EngineError) -> [FeatureColumn] {
         let time = time ?? configuration.clock()
+        readsInProgress.add(1, ordering: .releasing)
+        defer { readsInProgress.subtract(1, ordering: .releasing) }
         // Each group's reading initializes its features' columns.
         let output = ReadOutput(count: ids.count, features: features)
         var initialized: [Int] = []
@@ -63,7 +65,9 @@ extension Engine {
                 }
                 initialized += wanted
                 guard !absent.isEmpty, !holdsEveryStoredRow else { continue }
-                try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
+                let stored = try readStored(absent, keys: keys, of: groupIndex, features: features, wanted: wanted, at: time, into: output)
+                // The next reads of these rows are served from memory, once the writer loads them.
+                requestRowLoads(stored.map { keys.key(at: $0) }, group: groupIndex)
             }
         } catch {
             output.discard(initialized: initialized)
@@ -189,10 +193,11 @@ extension Engine {
     /// Reads the rows at `positions` of `keys` from RocksDB (one batched multi-get per core) and
     /// fills their values in `columns`, reading each feature straight from its aggregate's
     /// encoded section, in place in RocksDB's buffer.
+    /// - Returns: The positions whose rows are stored, in order.
     private func readStored(
         _ positions: [Int], keys: KeyBatch, of groupIndex: Int, features: [FeatureReference], wanted: [Int],
         at time: Int64, into output: ReadOutput
-    ) throws(EngineError) {
+    ) throws(EngineError) -> [Int] {
         let group = plan.groups[groupIndex]
         let reads = Dictionary(grouping: wanted, by: { features[$0].aggregate }).sorted { $0.key < $1.key }.map { aggregate, columns in
             StoredAggregateRead(
@@ -207,7 +212,10 @@ extension Engine {
             _ = failures.deinitialize()
             failures.deallocate()
         }
-        let shared = StoredChunks(database: database, output: output, failures: failures)
+        let isStored = UnsafeMutableBufferPointer<Bool>.allocate(capacity: positions.count)
+        isStored.initialize(repeating: false)
+        defer { isStored.deallocate() }
+        let shared = StoredChunks(database: database, output: output, failures: failures, isStored: isStored)
         DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
             let chunkPositions = Array(positions[chunks[chunk]])
             do {
@@ -215,6 +223,7 @@ extension Engine {
                     chunkPositions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
                 ) { index, bytes in
                     let position = chunkPositions[index]
+                    shared.isStored[chunks[chunk].lowerBound + index] = true
                     let view = try Row.view(of: bytes, in: group)
                     // An expired row not compacted away yet reads as null, like a removed one.
                     if time >= group.expiresAt(newestEventTime: view.newestEventTime) { return }
@@ -245,6 +254,7 @@ extension Engine {
         if let failure = failures.lazy.compactMap({ $0 }).first {
             throw failure
         }
+        return positions.indices.filter { isStored[$0] }.map { positions[$0] }
     }
 
     /// Checks that every id has the shape of `entity`'s key (as a read would), for requests
@@ -343,6 +353,8 @@ private struct StoredChunks: @unchecked Sendable {
     let database: Database
     let output: ReadOutput
     let failures: UnsafeMutableBufferPointer<EngineError?>
+    /// By index in the read's positions: whether the row is stored.
+    let isStored: UnsafeMutableBufferPointer<Bool>
 }
 
 /// The features of one aggregate that a cold read takes from each stored row.

@@ -3,6 +3,7 @@ import CremaSpec
 import CremaStorage
 import Foundation
 import Logging
+import Synchronization
 
 /// Applies events through the compiled plan, commits them durably, and answers reads.
 ///
@@ -31,6 +32,10 @@ public final class Engine: IngestSink, @unchecked Sendable {
     var counters = EngineCounters()
 
     private let queue = SubmissionQueue()
+    /// Stored rows reads found only in RocksDB, for the writer to bring into memory.
+    let rowLoads: RowLoadRequests
+    /// Reads in progress: the writer loads requested rows only while there are none.
+    let readsInProgress = Atomic<Int>(0)
     private let writerFinished = DispatchSemaphore(value: 0)
     /// Writer-only: the next arrival sequence number.
     var nextArrival: UInt64
@@ -51,6 +56,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
         logger: Logger = Logger(label: "crema.engine")
     ) throws(EngineError) {
         plan = try Plan(spec: spec)
+        rowLoads = RowLoadRequests(groups: plan.groups.count)
         self.database = database
         self.configuration = configuration
         self.logger = logger
@@ -128,8 +134,17 @@ public final class Engine: IngestSink, @unchecked Sendable {
         tables.reduce(0) { total, table in total + table.lock.withReaderLock { table.eviction.totalBytes } }
     }
 
+    /// Asks the writer to bring the stored rows of `keys` of group `group` into memory, so
+    /// that later reads of them are served from memory (``loadRequestedRows()``).
+    func requestRowLoads(_ keys: some Sequence<[UInt8]>, group: Int) {
+        if rowLoads.add(keys, group: group) { queue.wake() }
+    }
+
     private func runWriter() {
-        while let submissions = queue.take(maxEvents: configuration.maxBatchEvents, waitingAtMost: configuration.checkpointInterval) {
+        // Rows waiting to be loaded for reads are tried again soon, after the reads in progress.
+        while let submissions = queue.take(
+            maxEvents: configuration.maxBatchEvents, waitingAtMost: rowLoads.isEmpty ? configuration.checkpointInterval : .milliseconds(5)
+        ) {
             if let failure {
                 submissions.forEach { $0.continuation.resume(throwing: failure) }
                 continue
@@ -145,6 +160,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
                 // that no commit waits long behind it; when idle, every due row.
                 let events = submissions.reduce(0) { $0 + $1.batch.events.count }
                 try checkpoint(limit: events == 0 ? .max : max(8_192, 4 * events))
+                try loadRequestedRows()
                 sweepExpiredRows()
                 trimLogIfDue(now: configuration.clock())
             } catch {

@@ -11,6 +11,8 @@ final class SubmissionQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [Submission] = []
     private var isClosed = false
+    /// Set by `wake()`: the writer has other work than submissions.
+    private var isWoken = false
 
     /// Adds a submission; false once the queue is closed.
     func push(_ submission: Submission) -> Bool {
@@ -23,16 +25,18 @@ final class SubmissionQueue: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` for submissions and takes them, up to about `maxEvents` events (at
-    /// least one submission); empty when the time ran out, nil once the queue is closed and drained.
+    /// least one submission); empty when the time ran out or `wake()` was called, nil once the
+    /// queue is closed and drained.
     func take(maxEvents: Int, waitingAtMost timeout: Duration) -> [Submission]? {
         condition.lock()
         defer { condition.unlock() }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         let deadline = Date(timeIntervalSinceNow: seconds)
-        while pending.isEmpty && !isClosed {
+        while pending.isEmpty && !isClosed && !isWoken {
             if !condition.wait(until: deadline) { return [] }
         }
-        if pending.isEmpty { return nil }
+        isWoken = false
+        if pending.isEmpty { return isClosed ? nil : [] }
         var events = 0
         var count = 0
         while count < pending.count && (count == 0 || events + pending[count].batch.events.count <= maxEvents) {
@@ -42,6 +46,14 @@ final class SubmissionQueue: @unchecked Sendable {
         let taken = Array(pending.prefix(count))
         pending.removeFirst(count)
         return taken
+    }
+
+    /// Ends the writer's wait in `take` now (it takes nothing if nothing is queued).
+    func wake() {
+        condition.lock()
+        isWoken = true
+        condition.signal()
+        condition.unlock()
     }
 
     /// Refuses further submissions; what is queued is still taken.

@@ -282,6 +282,50 @@ struct LargeReadTests {
 
 @Suite("Engine memory bound")
 struct MemoryBoundTests {
+    @Test("rows read from disk are brought into memory by the writer, read the same there and take events")
+    func rowsReadFromDiskComeIntoMemory() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        try await harness.send((0..<50).map { view("u\($0 % 7)", "v\($0 % 5)", ts: start - Int64($0) * 60_000, watch: $0) })
+        let features = ["video_stats.views_1h", "video_stats.views_1d", "video_stats.watch_1d", "video_stats.total"]
+        let ids = (0..<6).map { "v\($0)" }  // v5 has no row
+        let before = try harness.read("video", ids, features)
+        try harness.restart()
+        #expect(harness.engine.rowsInMemory == 0)
+        #expect(try harness.read("video", ids, features) == before)
+        #expect(try await rowsInMemory(of: harness, reach: 5), "the five stored rows read, and no row for v5")
+        #expect(try harness.read("video", ids, features) == before)
+        try await harness.send([view("u0", "v0", ts: start)])
+        #expect(try harness.value("video", "v0", "video_stats.total") == before[3][0].adding(1))
+    }
+
+    @Test("rows read from disk come into memory only while they fit in the memory budget")
+    func rowsReadFromDiskStayWithinBudget() async throws {
+        let harness = try EngineHarness(spec: spec, now: start, rowMemoryBudget: 50_000)
+        let unbounded = try EngineHarness(spec: spec, now: start)
+        let ids = (0..<600).map { "v\($0)" }
+        let lines = ids.enumerated().map { number, id in view("u\(number % 7)", id, ts: start - Int64(number) * 1_000, watch: number % 50) }
+        try await harness.send(lines)
+        try await unbounded.send(lines)
+        let features = ["video_stats.views_1h", "video_stats.watch_1d", "video_stats.total"]
+        try harness.restart()
+        #expect(try harness.read("video", ids, features) == unbounded.read("video", ids, features))
+        #expect(try await rowsInMemory(of: harness, reach: 1), "some rows come into memory")
+        // Give the writer time for every request; then the budget still holds.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(harness.engine.estimatedRowMemory <= 50_000, "\(harness.engine.estimatedRowMemory) bytes")
+        #expect(harness.engine.rowsInMemory < 300, "\(harness.engine.rowsInMemory) rows in memory")
+        #expect(try harness.read("video", ids, features) == unbounded.read("video", ids, features))
+    }
+
+    /// Whether `harness`'s engine holds at least `count` rows within 5 s (the writer loads rows
+    /// that reads found on disk once no read is in progress).
+    private func rowsInMemory(of harness: EngineHarness, reach count: Int) async throws -> Bool {
+        for _ in 0..<500 where harness.engine.rowsInMemory < count {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return harness.engine.rowsInMemory >= count
+    }
+
     @Test("rows beyond the memory budget leave memory after checkpoints and read, and take events, from RocksDB")
     func evictedRowsReadAndUpdateFromStorage() async throws {
         // A budget of 50 kB holds a few dozen of these rows (about 1 kB each, estimated);
