@@ -193,7 +193,7 @@ extension Engine {
     /// Reads the rows at `positions` of `keys` from RocksDB (one batched multi-get per core) and
     /// fills their values in `columns`, reading each feature straight from its aggregate's
     /// encoded section, in place in RocksDB's buffer.
-    /// - Returns: The positions whose rows are stored, in order.
+    /// - Returns: The positions whose rows are stored and not expired at `time`, in order.
     private func readStored(
         _ positions: [Int], keys: KeyBatch, of groupIndex: Int, features: [FeatureReference], wanted: [Int],
         at time: Int64, into output: ReadOutput
@@ -223,10 +223,10 @@ extension Engine {
                     chunkPositions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
                 ) { index, bytes in
                     let position = chunkPositions[index]
-                    shared.isStored[chunks[chunk].lowerBound + index] = true
                     let view = try Row.view(of: bytes, in: group)
                     // An expired row not compacted away yet reads as null, like a removed one.
                     if time >= group.expiresAt(newestEventTime: view.newestEventTime) { return }
+                    shared.isStored[chunks[chunk].lowerBound + index] = true
                     for read in reads {
                         let aggregator = group.aggregators[read.aggregate]
                         guard let section = view.section(for: read.id) else {
@@ -353,7 +353,7 @@ private struct StoredChunks: @unchecked Sendable {
     let database: Database
     let output: ReadOutput
     let failures: UnsafeMutableBufferPointer<EngineError?>
-    /// By index in the read's positions: whether the row is stored.
+    /// By index in the read's positions: whether the row is stored and not expired.
     let isStored: UnsafeMutableBufferPointer<Bool>
 }
 
