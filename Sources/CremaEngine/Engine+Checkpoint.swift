@@ -21,15 +21,21 @@ extension Engine {
         let mark = checkpointMark(afterWriting: due)
         guard rows > 0 || mark > checkpointMark else { return }
         let batch = database.makeWriteBatch()
-        // Each group's rows are encoded on a core of their own (only this thread changes rows).
-        let encoded = ConcurrentResults<[(key: [UInt8], value: [UInt8])]>(count: tables.count)
-        DispatchQueue.concurrentPerform(iterations: tables.count) { index in
-            let group = plan.groups[index]
-            encoded.set(index, tables[index].unwritten.prefix(due[index]).map { entry in
+        // Rows are encoded in chunks spread over the cores (only this thread changes rows).
+        let chunks = due.enumerated().flatMap { group, count in
+            stride(from: 0, to: count, by: Self.rowsEncodedPerTask).map { (group: group, rows: $0..<min($0 + Self.rowsEncodedPerTask, count)) }
+        }
+        let encoded = ConcurrentResults<[(key: [UInt8], value: [UInt8])]>(count: chunks.count)
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
+            let (groupIndex, rows) = chunks[index]
+            let group = plan.groups[groupIndex]
+            let unwritten = tables[groupIndex].unwritten
+            encoded.set(index, unwritten[(unwritten.startIndex + rows.lowerBound)..<(unwritten.startIndex + rows.upperBound)].map { entry in
                 (RowKey.make(groupID: group.definition.id, entityKey: entry.key), entry.row.encode(of: group))
             })
         }
-        let puts = encoded.values
+        var puts = [[(key: [UInt8], value: [UInt8])]](repeating: [], count: tables.count)
+        for (chunk, rows) in zip(chunks, encoded.values) { puts[chunk.group] += rows }
         // Estimated memory of each written row, for bounding the rows in memory.
         let sizes = puts.map { $0.map { Self.estimatedMemory(ofEncodedBytes: $0.value.count) } }
         batch.putInKeyOrder(Array(puts.joined()), in: .rows)
@@ -51,6 +57,10 @@ extension Engine {
         evictOverBudget()
         settledLock.withLock { counters.checkpoints += 1 }
     }
+
+    /// Rows one task of a checkpoint encodes: enough to outweigh handing the task to a core,
+    /// few enough that the cores finish together.
+    static let rowsEncodedPerTask = 256
 
     /// How many of each group's unwritten rows are due, oldest first, at most `limit` in all.
     private func rowsDue(limit: Int) -> [Int] {
@@ -135,7 +145,9 @@ extension Engine {
             clock = record.arrivalTime
             switch decoder.decode(line: record.line, lineNumber: 0, expectsSequence: false) {
             case .success(let event):
-                prepared.append(prepare(event.fields, eventIndex: event.eventIndex, time: event.time ?? record.arrivalTime, arrival: record.arrivalSequence))
+                prepared.append(PreparedEvent(
+                    fields: event.fields, eventIndex: event.eventIndex, time: event.time ?? record.arrivalTime,
+                    arrival: record.arrivalSequence))
             case .failure:
                 // The spec changed since the event was accepted and no longer describes it.
                 skipped += 1

@@ -2,25 +2,30 @@ import CremaAggregation
 import CremaStorage
 import Dispatch
 
-/// An event that passed deduplication and the clock checks, with the rows it feeds.
+/// An event that passed deduplication and the clock checks.
 struct PreparedEvent {
     /// The decoded fields.
     let fields: [FieldValue]
+    /// The index of the event's type in `CompiledSpec.events`.
+    let eventIndex: Int
     /// The event time (ms).
     let time: Int64
     /// The arrival sequence number.
     let arrival: UInt64
-    /// (group index, entity key) of every group whose filter the event passes.
-    let targets: [(group: Int, key: [UInt8])]
 }
+
+/// One group's share of a micro-batch: the position of each event it takes (in the prepared
+/// events) with the event's entity key, in event order.
+typealias GroupWork = [(event: Int, key: [UInt8])]
 
 /// What the per-group workers of one `apply` share. Each worker changes only its own group's
 /// table and its own slice of `windowUse`, so they never touch the same memory.
 private struct GroupShares: @unchecked Sendable {
-    let work: [[(event: Int, key: [UInt8])]]
-    let loaded: [[[UInt8]: Row]]
+    let groups: [Int]
+    let work: [GroupWork]
     let prepared: [PreparedEvent]
     let windowUse: UnsafeMutableBufferPointer<UInt8>
+    let alongside: (() -> Void)?
 }
 
 extension Engine {
@@ -29,8 +34,10 @@ extension Engine {
     static let eventsPerLockHold = 64
 
     /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
-    /// producers' last `seq` and the next arrival number. Changed rows reach RocksDB at a later
-    /// checkpoint; until then the logged events replay them after a crash. Writer thread only.
+    /// producers' last `seq` and the next arrival number. The WriteBatch is written while the
+    /// groups apply the events (it holds nothing they compute). Changed rows reach RocksDB at a
+    /// later checkpoint; until then the logged events replay them after a crash. Writer thread
+    /// only.
     ///
     /// - Returns: one outcome per batch, in order.
     func commit(_ batches: [IngestBatch]) throws(EngineError) -> [IngestOutcome] {
@@ -43,14 +50,15 @@ extension Engine {
         let firstArrival = nextArrival
 
         for (batchIndex, batch) in batches.enumerated() {
+            // Sequences only grow within a batch: the settled one is looked up once per batch.
+            var settled = batch.producer.map { newSequences[$0] ?? settledSequence(of: $0) } ?? 0
             for event in batch.events {
-                if let producer = batch.producer {
-                    let settled = newSequences[producer] ?? settledSequence(of: producer)
+                if batch.producer != nil {
                     if event.sequence <= settled {
                         outcomes[batchIndex].duplicates += 1
                         continue
                     }
-                    newSequences[producer] = event.sequence
+                    settled = event.sequence
                 }
                 let time = event.time ?? now
                 if time > now + configuration.maxFuture {
@@ -62,33 +70,45 @@ extension Engine {
                 }
                 let arrival = nextArrival
                 nextArrival += 1
-                prepared.append(prepare(event.fields, eventIndex: event.eventIndex, time: time, arrival: arrival))
+                prepared.append(PreparedEvent(fields: event.fields, eventIndex: event.eventIndex, time: time, arrival: arrival))
                 owners.append(batchIndex)
                 records.append(LogRecord(
                     arrivalSequence: arrival, arrivalTime: now, producer: batch.producer ?? "",
                     producerSequence: event.sequence, line: event.raw
                 ))
             }
-        }
-
-        let isLate = try apply(prepared, now: now)
-        for (index, owner) in owners.enumerated() {
-            outcomes[owner].accepted += 1
-            if isLate[index] { outcomes[owner].late += 1 }
+            if let producer = batch.producer, settled > (newSequences[producer] ?? 0) {
+                newSequences[producer] = settled
+            }
         }
 
         let batch = database.makeWriteBatch()
-        if !records.isEmpty {
-            batch.put(LogCodec.key(sequence: firstArrival), value: LogCodec.encodeBlock(records), in: .log)
+        let sequences = newSequences
+        let arrivalAfter = nextArrival
+        let written = ConcurrentResults<(any Error)?>(count: 1)
+        let database = self.database
+        let sync = configuration.durability == .sync
+        let isLate = try apply(prepared, now: now) {
+            if !records.isEmpty {
+                batch.put(LogCodec.key(sequence: firstArrival), value: LogCodec.encodeBlock(records), in: .log)
+            }
+            for (producer, sequence) in sequences {
+                MetaStore.putProducerSequence(sequence, for: producer, into: batch)
+            }
+            MetaStore.putNextArrival(arrivalAfter, into: batch)
+            do {
+                try database.write(batch, sync: sync)
+                written.set(0, nil)
+            } catch {
+                written.set(0, error)
+            }
         }
-        for (producer, sequence) in newSequences {
-            MetaStore.putProducerSequence(sequence, for: producer, into: batch)
-        }
-        MetaStore.putNextArrival(nextArrival, into: batch)
-        do {
-            try database.write(batch, sync: configuration.durability == .sync)
-        } catch {
+        if let error = written.values[0] {
             throw EngineError(.storage, "writing a batch of \(records.count) events: \(error)")
+        }
+        for (index, owner) in owners.enumerated() {
+            outcomes[owner].accepted += 1
+            if isLate[index] { outcomes[owner].late += 1 }
         }
 
         settledLock.withLock {
@@ -104,48 +124,50 @@ extension Engine {
         return outcomes
     }
 
-    /// Routes an event to the rows it feeds: every group of its type whose filter it passes and
-    /// whose key fields are not null.
-    func prepare(_ fields: [FieldValue], eventIndex: Int, time: Int64, arrival: UInt64) -> PreparedEvent {
-        var targets: [(group: Int, key: [UInt8])] = []
-        for groupIndex in plan.groupsByEvent[eventIndex] {
-            let group = plan.groups[groupIndex]
-            if let filter = group.definition.filter, !filter.evaluate(fields) { continue }
-            guard let key = group.entityKey(of: fields) else { continue }
-            targets.append((groupIndex, key))
-        }
-        return PreparedEvent(fields: fields, time: time, arrival: arrival, targets: targets)
-    }
-
-    /// Applies prepared events to their rows (loading stored rows first) and marks the rows dirty.
-    /// Groups are independent, so each group's share runs on its own core. Writer thread only.
+    /// Applies prepared events to their rows and marks the rows dirty, running `alongside`
+    /// (when given) at the same time. Groups are independent, so each group's share runs on a
+    /// core of its own: first each group picks its events (its event type, its filter, a non-null
+    /// key) and loads the stored rows they need that are not in memory; only once every group
+    /// has loaded its rows are events applied, so that a failed load applies nothing. Writer
+    /// thread only.
     ///
     /// - Returns: for each event, whether it was too old for every window it feeds (`late`).
-    func apply(_ prepared: [PreparedEvent], now: Int64) throws(EngineError) -> [Bool] {
-        // Loading needs no lock: only this thread changes `tables`.
-        let loaded = try loadMissingRows(for: prepared)
-        var work: [[(event: Int, key: [UInt8])]] = Array(repeating: [], count: plan.groups.count)
-        for (index, item) in prepared.enumerated() {
-            for target in item.targets { work[target.group].append((index, target.key)) }
+    func apply(_ prepared: [PreparedEvent], now: Int64, alongside: (() -> Void)? = nil) throws(EngineError) -> [Bool] {
+        var isPresent = [Bool](repeating: false, count: plan.groupsByEvent.count)
+        for event in prepared { isPresent[event.eventIndex] = true }
+        let fedGroups = plan.groups.indices.filter { isPresent[plan.eventOfGroup[$0]] }
+        // Picking events and loading rows needs no lock to read: only this thread's tasks
+        // change `tables`, each its own group's.
+        let picked = ConcurrentResults<Result<GroupWork, EngineError>>(count: fedGroups.count)
+        DispatchQueue.concurrentPerform(iterations: fedGroups.count) { slot in
+            picked.set(slot, Result { () throws(EngineError) in try pickEvents(of: fedGroups[slot], from: prepared) })
         }
-        let busyGroups = work.indices.filter { !work[$0].isEmpty }
+        var busyWork: [(group: Int, work: GroupWork)] = []
+        for (group, result) in zip(fedGroups, picked.values) {
+            let work = try result.get()
+            if !work.isEmpty { busyWork.append((group, work)) }
+        }
+        // The costliest shares start first; `alongside` goes last, to the core that is free first.
+        busyWork.sort { $0.work.count * plan.groups[$0.group].aggregators.count > $1.work.count * plan.groups[$1.group].aggregators.count }
         // Per busy group and event: 0 feeds no window, 1 only too-old tiles, 2 kept by a window.
-        let windowUse = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: busyGroups.count * prepared.count)
+        let windowUse = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: busyWork.count * prepared.count)
         windowUse.initialize(repeating: 0)
         defer { windowUse.deallocate() }
-        let share = GroupShares(work: work, loaded: loaded, prepared: prepared, windowUse: windowUse)
+        let share = GroupShares(
+            groups: busyWork.map(\.group), work: busyWork.map(\.work), prepared: prepared, windowUse: windowUse, alongside: alongside)
         let appliedAt = ContinuousClock.now
         // Each group on its own core, taking its table's lock per slice of its events, so that
         // a read waits for one slice at most, and the groups never wait for each other. Each
         // row changes within one slice.
-        DispatchQueue.concurrentPerform(iterations: busyGroups.count) { slot in
-            let groupIndex = busyGroups[slot]
+        DispatchQueue.concurrentPerform(iterations: share.groups.count + (alongside == nil ? 0 : 1)) { slot in
+            guard slot < share.groups.count else {
+                share.alongside?()
+                return
+            }
+            let groupIndex = share.groups[slot]
             let table = tables[groupIndex]
             let base = slot * share.prepared.count
-            let work = share.work[groupIndex]
-            table.lock.withWriterLock {
-                for (key, row) in share.loaded[groupIndex] { table.rows[key] = row }
-            }
+            let work = share.work[slot]
             for sliceStart in stride(from: 0, to: work.count, by: Self.eventsPerLockHold) {
                 let slice = work[sliceStart..<min(sliceStart + Self.eventsPerLockHold, work.count)]
                 table.lock.withWriterLock {
@@ -156,9 +178,33 @@ extension Engine {
             }
         }
         return prepared.indices.map { event in
-            let uses = busyGroups.indices.map { windowUse[$0 * prepared.count + event] }
+            let uses = share.groups.indices.map { windowUse[$0 * prepared.count + event] }
             return uses.contains(1) && !uses.contains(2)
         }
+    }
+
+    /// The events of `prepared` that group `groupIndex` takes (its event type, passing its filter,
+    /// with no null key field), with their keys; first loads into memory, with one batched
+    /// multi-get, the stored rows of those keys that are not in memory.
+    private func pickEvents(of groupIndex: Int, from prepared: [PreparedEvent]) throws(EngineError) -> GroupWork {
+        let group = plan.groups[groupIndex]
+        let eventIndex = plan.eventOfGroup[groupIndex]
+        var work: GroupWork = []
+        for (position, event) in prepared.enumerated() where event.eventIndex == eventIndex {
+            if let filter = group.definition.filter, !filter.evaluate(event.fields) { continue }
+            guard let key = group.entityKey(of: event.fields) else { continue }
+            work.append((position, key))
+        }
+        let table = tables[groupIndex]
+        // A group holding every stored row has nothing to load: a row it lacks is new.
+        guard !table.holdsEveryStoredRow else { return work }
+        let missing = Set(work.lazy.map(\.key).filter { !table.rows.contains($0) })
+        guard !missing.isEmpty else { return work }
+        let stored = try storedRows(Array(missing), of: groupIndex)
+        table.lock.withWriterLock {
+            for (key, row, _) in stored { table.rows[key] = row }
+        }
+        return work
     }
 
     /// Applies one group's share of a batch, in event order, at `appliedAt`; reports per event
@@ -211,24 +257,6 @@ extension Engine {
     /// The settled `seq` of a producer (writer thread).
     private func settledSequence(of producer: String) -> UInt64 {
         settledLock.withLock { settledSequences[producer] ?? 0 }
-    }
-
-    /// Reads, with one batched multi-get per group, the stored rows the prepared events need
-    /// that are not in memory. Rows not on disk are absent from the result (they start empty).
-    private func loadMissingRows(for prepared: [PreparedEvent]) throws(EngineError) -> [[[UInt8]: Row]] {
-        var missing: [Set<[UInt8]>] = Array(repeating: [], count: plan.groups.count)
-        // A group holding every stored row has nothing to load: a row it lacks is new.
-        let mayLoad = tables.map { !$0.holdsEveryStoredRow }
-        for item in prepared {
-            for target in item.targets where mayLoad[target.group] && !tables[target.group].rows.contains(target.key) {
-                missing[target.group].insert(target.key)
-            }
-        }
-        var loaded: [[[UInt8]: Row]] = Array(repeating: [:], count: plan.groups.count)
-        for (groupIndex, keys) in missing.enumerated() where !keys.isEmpty {
-            for stored in try storedRows(Array(keys), of: groupIndex) { loaded[groupIndex][stored.key] = stored.row }
-        }
-        return loaded
     }
 
     /// The rows of `keys` of group `groupIndex` stored in RocksDB (one batched multi-get), with

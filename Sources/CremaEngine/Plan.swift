@@ -10,6 +10,8 @@ struct Plan: Sendable {
     let groups: [GroupPlan]
     /// For each event type (by index in `spec.events`), the indices in `groups` it feeds.
     let groupsByEvent: [[Int]]
+    /// For each group, the index in `spec.events` of the event type that feeds it.
+    let eventOfGroup: [Int]
 
     /// Builds the aggregators of every aggregate of `spec`.
     init(spec: CompiledSpec) throws(EngineError) {
@@ -22,6 +24,7 @@ struct Plan: Sendable {
         groupsByEvent = spec.events.map { event in
             groups.indices.filter { groups[$0].definition.event == event.name }
         }
+        eventOfGroup = groups.map { group in spec.events.firstIndex { $0.name == group.definition.event } ?? -1 }
     }
 
     /// The index in `groups` of the group named `name`.
