@@ -32,6 +32,8 @@ extension Engine {
     /// Events a group applies per hold of its table's lock: a read waits for at most this many
     /// (about 0.5 ms of view events here) rather than for a whole micro-batch.
     static let eventsPerLockHold = 64
+    /// How many events ahead applying prefetches the state objects of a row.
+    static let statesPrefetchDistance = 4
 
     /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
     /// producers' last `seq` and the next arrival number. The WriteBatch is written while the
@@ -220,14 +222,12 @@ extension Engine {
         let aggregators = group.aggregators
         let filters = group.definition.aggregates.map(\.filter)
         let isWindowed = group.isWindowed
-        for (eventIndex, key) in work {
+        let rows = table.rows.rows(of: work.lazy.map(\.key)) { Row(emptyOf: group) }
+        for (position, (eventIndex, key)) in zip(work.indices, work) {
             let item = prepared[eventIndex]
-            let row: Row
-            if let existing = table.rows[key] {
-                row = existing
-            } else {
-                row = Row(emptyOf: group)
-                table.rows[key] = row
+            let row = rows[position - work.startIndex]
+            if position - work.startIndex + Self.statesPrefetchDistance < rows.count {
+                rows[position - work.startIndex + Self.statesPrefetchDistance].prefetchStates()
             }
             guard item.arrival >= row.nextArrival else { continue }
             if now >= group.expiresAt(newestEventTime: row.newestEventTime) {

@@ -1,3 +1,4 @@
+import CPrefetch
 import CremaAggregation
 import CremaStorage
 
@@ -64,6 +65,23 @@ final class Row {
             }
         }
         return (states, view.newestEventTime, view.nextArrival)
+    }
+
+    /// Prefetches the list of the row's states (a hint ahead of reading them).
+    func prefetchStateList() {
+        states.withUnsafeBufferPointer { if let base = $0.baseAddress { crema_prefetch(base) } }
+    }
+
+    /// Prefetches each of the row's state objects (a hint ahead of changing them), reading their
+    /// addresses from the list without retaining them.
+    func prefetchStates() {
+        states.withUnsafeBufferPointer { states in
+            guard let base = states.baseAddress else { return }
+            let addresses = UnsafeRawPointer(base)
+            for index in states.indices {
+                crema_prefetch(addresses.load(fromByteOffset: index * MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self))
+            }
+        }
     }
 
     /// The row's stored form: one section per aggregate, written into one buffer.

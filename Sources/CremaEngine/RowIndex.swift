@@ -108,6 +108,48 @@ final class RowIndex {
         }
     }
 
+    /// The row of each key, in order, inserting `makeRow()` for a key that has none (a later
+    /// occurrence of the same key then gets that row). In phases, so that the misses of different
+    /// keys overlap: hash the keys and prefetch their table entries, prefetch the key bytes and
+    /// row references those entries point to, look up (prefetching each row object), and last
+    /// prefetch each row's state list.
+    ///
+    /// - Complexity: O(total key length) expected.
+    func rows(of keys: some Collection<[UInt8]>, makingMissing makeRow: () -> Row) -> [Row] {
+        let hashes = keys.map { key in key.withUnsafeBytes { KeyHash.hash($0) } }
+        entries.withUnsafeBufferPointer { entries in
+            let mask = entries.count - 1
+            for hash in hashes { crema_prefetch(entries.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+            rows.withUnsafeBufferPointer { rows in
+                keyBytes.withUnsafeBytes { keyBytes in
+                    for hash in hashes {
+                        let entry = entries[Int(truncatingIfNeeded: hash) & mask]
+                        guard entry.slot != Self.emptySlot else { continue }
+                        crema_prefetch(keyBytes.baseAddress! + entry.keyStart)
+                        crema_prefetch(rows.baseAddress! + Int(entry.slot))
+                    }
+                }
+            }
+        }
+        var slots: [Int32] = []
+        slots.reserveCapacity(hashes.count)
+        for (key, hash) in zip(keys, hashes) {
+            var rowSlot = key.withUnsafeBytes { slot(of: $0, hash: hash) }
+            if rowSlot == Self.emptySlot {
+                let row = makeRow()
+                key.withUnsafeBytes { insert(row, key: $0, hash: hash) }
+                rowSlot = row.slot
+            }
+            slots.append(rowSlot)
+            rows.withUnsafeBufferPointer { rows in
+                crema_prefetch(UnsafeRawPointer(rows.baseAddress! + Int(rowSlot)).load(as: UnsafeRawPointer.self))
+            }
+        }
+        let found = slots.map { rows[Int($0)] }
+        for row in found { row.prefetchStateList() }
+        return found
+    }
+
     /// The slot of `key` or `emptySlot`.
     private func slot(of key: UnsafeRawBufferPointer, hash: UInt64) -> Int32 {
         entries.withUnsafeBufferPointer { entries in

@@ -92,6 +92,34 @@ struct RowIndexTests {
         }
     }
 
+    @Test("rows(of:) finds held rows, makes each missing row once (in order, across growth) and agrees with a Dictionary", arguments: [4, 5] as [UInt64])
+    func rowsOfKeys(seed: UInt64) {
+        let index = RowIndex()
+        var model: [[UInt8]: Row] = [:]
+        let keys = randomKeys(2_000, seed: seed).map(EntityKeyCodec.encode)
+        for key in keys.prefix(500) where model[key] == nil {
+            let row = Row(states: [], newestEventTime: 1, nextArrival: 0)
+            index[key] = row
+            model[key] = row
+        }
+        var random = LinearCongruential(seed: seed)
+        // Batches of 64 keys with repeats, as the writer takes them: some held, some new.
+        for _ in 0..<100 {
+            let batch = (0..<64).map { _ in keys[Int(random.next() % UInt64(keys.count))] }
+            var made = 0
+            let rows = index.rows(of: batch) {
+                made += 1
+                return Row(states: [], newestEventTime: 2, nextArrival: 0)
+            }
+            #expect(made == Set(batch).subtracting(model.keys).count, "one new row per new key")
+            for (key, row) in zip(batch, rows) {
+                if let held = model[key] { #expect(row === held) } else { model[key] = row }
+                #expect(index[key] === row)
+            }
+        }
+        #expect(index.count == model.count)
+    }
+
     @Test("keys that share a prefix or differ only in their last byte stay apart")
     func nearKeys() {
         let index = RowIndex()
