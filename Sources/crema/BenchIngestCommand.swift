@@ -38,8 +38,15 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "wal or sync.")
     var durability: EngineConfiguration.Durability = .wal
 
+    @Option(help: "Seconds a changed row may stay unwritten, as `crema serve --checkpoint-interval`.")
+    var checkpointInterval = Double(EngineConfiguration().checkpointInterval.components.seconds)
+
     @Flag(help: "Submit the decoded events straight to the engine, without the socket: the writer's own throughput.")
     var engineOnly = false
+
+    func validate() throws {
+        guard checkpointInterval > 0 else { throw ValidationError("--checkpoint-interval must be positive, got \(checkpointInterval)") }
+    }
 
     func run() async throws {
         let spec = try compileOrExit(specs)
@@ -68,6 +75,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let database = try Database(path: directory.path)
         var configuration = EngineConfiguration()
         configuration.durability = durability
+        configuration.checkpointInterval = .milliseconds(Int64(checkpointInterval * 1_000))
         let engine = try Engine(spec: spec, database: database, configuration: configuration)
         if engineOnly {
             let decoder = EventDecoder(spec: spec)
