@@ -29,6 +29,9 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "Distinct values of each entity key field.")
     var entities = 100_000
 
+    @Option(help: "Zipf exponent of entity ids: 0 picks them uniformly, 1 gives the id of rank r a share ∝ 1/r.")
+    var keySkew = 0.0
+
     @Option(help: "Lines per write; an ack latency sample is one chunk.")
     var chunk = 1_000
 
@@ -45,6 +48,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
     var engineOnly = false
 
     func validate() throws {
+        guard keySkew >= 0 else { throw ValidationError("--key-skew must be 0 or more, got \(keySkew)") }
         guard checkpointInterval > 0 else { throw ValidationError("--checkpoint-interval must be positive, got \(checkpointInterval)") }
     }
 
@@ -56,7 +60,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let now = systemTimeMilliseconds()
         var loads: [[([UInt8], Int)]] = []
         for connection in 0..<connections {
-            var generator = try EventGenerator(spec: spec, event: event, entities: entities, seed: UInt64(connection + 1))
+            var generator = try EventGenerator(spec: spec, event: event, entities: entities, keySkew: keySkew, seed: UInt64(connection + 1))
             let count = events / connections
             var chunks: [([UInt8], Int)] = []
             var sequence = 1
@@ -102,7 +106,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
             let statistics = engine.statistics
             engine.shutdown()
             database.close()
-            print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key")
+            print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key, key skew \(keySkew)")
             print("| events | accepted | seconds | events/s applied | CPU µs per event | commits | checkpoints |")
             print("|---|---|---|---|---|---|---|")
             print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(statistics.commits) | \(statistics.checkpoints) |")
@@ -139,7 +143,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let estimate = engine.estimatedRowMemory
         database.close()
 
-        print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, durability \(durability)")
+        print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, key skew \(keySkew), durability \(durability)")
         print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows | estimated row MB |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         let perMillion = rows > 0 ? Double(residentGrowth) / Double(rows) : 0

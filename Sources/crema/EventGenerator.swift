@@ -1,16 +1,22 @@
 import CremaAggregation
 import CremaSpec
+import Foundation
 
 /// Generates NDJSON events of one event type of a spec, for benchmarks: entity key fields take
-/// `entities` distinct values, other strings a few dozen, numbers random, times within the last hour.
+/// `entities` distinct values (uniformly, or Zipf-distributed), other strings a few dozen,
+/// numbers random, times within the last hour.
 struct EventGenerator {
     private let schema: EventSchema
     private let keyFields: Set<String>
     private let entities: Int
+    /// With a skew: the running sums of the Zipf weights 1/(rank + 1)^skew of the entity ids.
+    private let cumulativeWeights: [Double]?
     private var random: SplitMix64
 
-    /// A generator for `event` of `spec`.
-    init(spec: CompiledSpec, event: String, entities: Int, seed: UInt64) throws {
+    /// A generator for `event` of `spec`; `keySkew` 0 picks entity ids uniformly, s > 0 picks
+    /// the id of rank r with probability ∝ 1/(r + 1)^s (real traffic: a few videos and users
+    /// take most events).
+    init(spec: CompiledSpec, event: String, entities: Int, keySkew: Double = 0, seed: UInt64) throws {
         guard let schema = spec.event(named: event) else {
             throw BenchmarkError("the spec has no event \"\(event)\"")
         }
@@ -19,7 +25,29 @@ struct EventGenerator {
             group.keyFieldIndices.map { schema.fields[$0].name }
         })
         self.entities = entities
+        if keySkew > 0 {
+            var total = 0.0
+            cumulativeWeights = (0..<entities).map { rank in
+                total += 1 / pow(Double(rank + 1), keySkew)
+                return total
+            }
+        } else {
+            cumulativeWeights = nil
+        }
         random = SplitMix64(seed: seed)
+    }
+
+    /// An entity id rank: uniform, or by the Zipf weights (a binary search of the running sums).
+    private mutating func entityRank() -> Int {
+        guard let weights = cumulativeWeights, let total = weights.last else { return Int(random.next() % UInt64(entities)) }
+        let target = Double(random.next() >> 11) / Double(1 << 53) * total
+        var low = 0
+        var high = weights.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if weights[middle] <= target { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// One line, newline-terminated, with `seq` and a time up to an hour before `now`.
@@ -32,8 +60,8 @@ struct EventGenerator {
             line += ", \"\(field.name)\": "
             switch field.type {
             case .string:
-                let distinct = keyFields.contains(field.name) ? entities : 40
-                line += "\"\(field.name.prefix(1))\(random.next() % UInt64(distinct))\""
+                let value = keyFields.contains(field.name) ? entityRank() : Int(random.next() % 40)
+                line += "\"\(field.name.prefix(1))\(value)\""
             case .int: line += String(random.next() % 100_000)
             case .float: line += String(Double(random.next() % 1_000_000) / 1_000)
             case .bool: line += random.next() % 2 == 0 ? "true" : "false"
