@@ -142,23 +142,29 @@ public final class Engine: IngestSink, @unchecked Sendable {
 
     private func runWriter() {
         // Rows waiting to be loaded for reads are tried again soon, after the reads in progress.
-        while let submissions = queue.take(
+        while var submissions = queue.take(
             maxEvents: configuration.maxBatchEvents, waitingAtMost: rowLoads.isEmpty ? configuration.checkpointInterval : .milliseconds(5)
         ) {
             if let failure {
                 submissions.forEach { $0.continuation.resume(throwing: failure) }
                 continue
             }
+            let events = submissions.reduce(0) { $0 + $1.batch.events.count }
             do {
                 if !submissions.isEmpty {
                     let outcomes = try commit(submissions.map(\.batch))
-                    for (submission, outcome) in zip(submissions, outcomes) {
-                        submission.continuation.resume(returning: outcome)
+                    let continuations = submissions.map(\.continuation)
+                    // The writer lets go of the batches before answering: their submitters,
+                    // which hold them until answered, then free them on their own threads
+                    // (freeing 3M decoded events took the writer 1.3 s of CPU). Nothing is
+                    // answered twice if a later step fails.
+                    submissions = []
+                    for (continuation, outcome) in zip(continuations, outcomes) {
+                        continuation.resume(returning: outcome)
                     }
                 }
                 // While events flow, each step writes at most a few rows per event committed, so
                 // that no commit waits long behind it; when idle, every due row.
-                let events = submissions.reduce(0) { $0 + $1.batch.events.count }
                 try checkpoint(limit: events == 0 ? .max : max(8_192, 4 * events))
                 try loadRequestedRows()
                 sweepExpiredRows()
