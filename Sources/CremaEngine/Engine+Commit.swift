@@ -223,11 +223,11 @@ extension Engine {
         let filters = group.definition.aggregates.map(\.filter)
         let isWindowed = group.isWindowed
         let rows = table.rows.rows(of: work.lazy.map(\.key)) { Row(emptyOf: group) }
-        for (position, (eventIndex, key)) in zip(work.indices, work) {
+        for (offset, (eventIndex, key)) in work.enumerated() {
             let item = prepared[eventIndex]
-            let row = rows[position - work.startIndex]
-            if position - work.startIndex + Self.statesPrefetchDistance < rows.count {
-                rows[position - work.startIndex + Self.statesPrefetchDistance].prefetchStates()
+            let row = rows[offset]
+            if offset + Self.statesPrefetchDistance < rows.count {
+                rows[offset + Self.statesPrefetchDistance].prefetchStates()
             }
             guard item.arrival >= row.nextArrival else { continue }
             if now >= group.expiresAt(newestEventTime: row.newestEventTime) {
