@@ -179,9 +179,17 @@ extension Engine {
                 }
             }
         }
+        // Late: some group took the event only into too-old tiles, and none kept it.
         return prepared.indices.map { event in
-            let uses = share.groups.indices.map { windowUse[$0 * prepared.count + event] }
-            return uses.contains(1) && !uses.contains(2)
+            var isTooOld = false
+            for slot in share.groups.indices {
+                switch windowUse[slot * prepared.count + event] {
+                case 2: return false
+                case 1: isTooOld = true
+                default: continue
+                }
+            }
+            return isTooOld
         }
     }
 
