@@ -34,7 +34,7 @@ let package = Package(
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .target(name: "CPrefetch"),
-        .target(name: "CremaAggregation", swiftSettings: swiftSettings),
+        .target(name: "CremaAggregation", dependencies: ["CPrefetch"], swiftSettings: swiftSettings),
         .target(
             name: "CremaSpec",
             dependencies: ["CremaAggregation", .product(name: "Yams", package: "Yams")],

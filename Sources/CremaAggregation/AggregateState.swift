@@ -9,13 +9,32 @@ public class AggregateState {
 /// stored in the object itself (most aggregates have one hop), the others in an array.
 final class TiledAggregateState<State>: AggregateState {
     /// Series 0.
-    private var first = TileSeries<State>()
+    @exclusivity(unchecked) private var first = TileSeries<State>()
     /// Series 1 onwards; empty (no allocation) for a single hop.
-    private var others: [TileSeries<State>]
+    @exclusivity(unchecked) private var others: [TileSeries<State>]
 
     /// Creates a state with `seriesCount` (at least 1) empty series.
     init(seriesCount: Int) {
         others = Array(repeating: TileSeries(), count: max(seriesCount - 1, 0))
+    }
+
+    /// Prefetches, from raw memory, what adding to the newest tile of each series reads, one
+    /// dependent step per `depth` (see `Aggregator.prefetch`): series 0 gets its tile buffer,
+    /// newest tile and that tile's contents (`contents` on the address of its state); series 1
+    /// onwards, held in a second buffer, one step later and without contents.
+    @inline(__always)
+    func prefetch(depth: Int, seriesCount: Int, contents: (UnsafeRawPointer) -> Void) {
+        withUnsafeMutablePointer(to: &first) { TileSeries<State>.prefetch(seriesAt: UnsafeRawPointer($0), depth: depth, contents: contents) }
+        guard seriesCount > 1 else { return }
+        let storage = withUnsafeMutablePointer(to: &others) { Prefetch.storage(ofCollectionAt: UnsafeRawPointer($0)) }
+        guard depth > 0 else {
+            Prefetch.lines(1, from: storage)
+            return
+        }
+        let elements = storage + Prefetch.arrayElementsOffset
+        for index in 0..<(seriesCount &- 1) {
+            TileSeries<State>.prefetch(seriesAt: elements + index &* MemoryLayout<TileSeries<State>>.stride, depth: depth &- 1) { _ in }
+        }
     }
 
     /// The series of hop `index` (parallel to the layout's hops), mutated in place.
@@ -34,10 +53,14 @@ final class TiledAggregateState<State>: AggregateState {
 /// The state of a lifetime aggregate: one partial state over every accepted event.
 final class LifetimeAggregateState<State>: AggregateState {
     /// The partial state.
-    var value: State
+    @exclusivity(unchecked) var value: State
 
     /// Creates a state holding `value`.
     init(_ value: State) {
         self.value = value
     }
+
+    /// The address of `value`, for prefetch hints.
+    @inline(__always)
+    var valueAddress: UnsafeRawPointer { withUnsafeMutablePointer(to: &value) { UnsafeRawPointer($0) } }
 }

@@ -29,6 +29,10 @@ protocol AggregationKernel: Sendable {
     /// Reads a state written by `encode(_:into:)`.
     func decode(from reader: inout ByteReader) throws(AggregationError) -> State
 
+    /// Prefetches the heap buffers of the state at `address` that `add` reads, from raw memory
+    /// (see `Prefetch`); the state's own bytes are in the cache by the time it is called.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer)
+
     /// Brings a stored state that merges have grown back within the kernel's size bound
     /// (top_k and histogram keep at most `capacity` values per tile).
     func bound(_ state: inout State)
@@ -38,4 +42,7 @@ protocol AggregationKernel: Sendable {
 extension AggregationKernel {
     /// Most states never outgrow their bound: nothing to do.
     func bound(_ state: inout State) {}
+
+    /// States held inline have no buffers to prefetch.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer) {}
 }

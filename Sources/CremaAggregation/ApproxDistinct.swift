@@ -10,6 +10,9 @@ struct ApproxDistinctKernel<Value: OrderedFieldScalar>: AggregationKernel {
     /// The stable hash of the field's value, nil when null.
     func input(from fields: [FieldValue]) -> UInt64? { Value.extract(fields[field])?.stableHash }
 
+    /// Prefetches the buffers `add` reads.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer) { HyperLogLog.prefetch(sketchAt: address) }
+
     /// Adds the hash.
     ///
     /// - Complexity: O(1) dense, O(sparse size) sparse.

@@ -12,6 +12,9 @@ struct ApproxQuantileKernel: AggregationKernel {
     /// The field's value as a double, nil when null.
     func input(from fields: [FieldValue]) -> Double? { fields[field].numericValue }
 
+    /// Prefetches the buffers `add` reads.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer) { DDSketch.prefetch(sketchAt: address) }
+
     /// Adds the value.
     ///
     /// - Complexity: O(1) within the current bin range.

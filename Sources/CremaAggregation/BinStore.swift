@@ -29,6 +29,12 @@ struct BinStore: Sendable {
     /// Creates an empty store.
     init() {}
 
+    /// Prefetches the start of the sparse bins of the store at `address`.
+    @inline(__always)
+    static func prefetch(storeAt address: UnsafeRawPointer) {
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.sparse)!, lines: 2)
+    }
+
     /// The number of values.
     ///
     /// - Complexity: O(bins).

@@ -28,6 +28,12 @@ struct DDSketch: Sendable, Equatable {
     /// Creates an empty sketch.
     init() {}
 
+    /// Prefetches the positive bins of the sketch at `address`, where most values go.
+    @inline(__always)
+    static func prefetch(sketchAt address: UnsafeRawPointer) {
+        BinStore.prefetch(storeAt: address + MemoryLayout<Self>.offset(of: \Self.positive)!)
+    }
+
     /// Whether no value was added.
     var isEmpty: Bool { positive.isEmpty && negative.isEmpty && zeroCount == 0 }
 

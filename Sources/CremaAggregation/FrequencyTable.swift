@@ -9,6 +9,12 @@ struct FrequencyTable<Value: OrderedFieldScalar>: Sendable, Equatable {
     /// Creates an empty table.
     init() {}
 
+    /// Prefetches the first lines of the table at `address`: a small table's buckets, keys and counts.
+    @inline(__always)
+    static func prefetch(tableAt address: UnsafeRawPointer) {
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.counts)!, lines: 4)
+    }
+
     /// Counts one occurrence of `value`.
     ///
     /// - Complexity: O(1) on average; O(capacity) when a new value arrives at a full table.

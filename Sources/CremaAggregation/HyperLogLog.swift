@@ -23,6 +23,13 @@ struct HyperLogLog: Sendable, Equatable {
     /// Creates an empty sketch.
     init() {}
 
+    /// Prefetches the start of the sparse list of the sketch at `address` (a dense sketch's
+    /// register depends on the hash: nothing to prefetch ahead).
+    @inline(__always)
+    static func prefetch(sketchAt address: UnsafeRawPointer) {
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.sparse)!, lines: 2)
+    }
+
     /// Whether no value was added.
     var isEmpty: Bool { sparse.isEmpty && dense.isEmpty }
 

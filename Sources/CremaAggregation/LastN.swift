@@ -14,6 +14,9 @@ struct LastNKernel<Value: FieldScalar>: AggregationKernel {
     /// The field's value, nil when null.
     func input(from fields: [FieldValue]) -> Value? { Value.extract(fields[field]) }
 
+    /// Prefetches the buffers `add` reads.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer) { NewestList<Value>.prefetch(listAt: address) }
+
     /// Inserts the value at its place.
     ///
     /// - Complexity: O(n).

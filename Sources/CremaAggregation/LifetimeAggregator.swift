@@ -22,6 +22,13 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
         return .kept
     }
 
+    /// Prefetches the state's buffers at depth 0 (see `Aggregator.prefetch`): the state object
+    /// is in the cache by then, and its buffers are one step away.
+    func prefetch(_ state: AggregateState, depth: Int) {
+        guard depth == 0 else { return }
+        kernel.prefetchContents(ofStateAt: lifetime(state).valueAddress)
+    }
+
     /// The finalized state at `time`.
     func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
         kernel.result(of: lifetime(state).value, at: time)

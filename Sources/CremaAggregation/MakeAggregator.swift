@@ -5,7 +5,7 @@
 /// - Complexity: O(windows² + inputs).
 public func makeAggregator(
     operation: Operation, inputs: [AggregateInput], windows: [Window]
-) throws(AggregationError) -> any Aggregator {
+) throws(AggregationError) -> SpecializedAggregator {
     for window in windows where window.length <= 0 || window.hop <= 0 {
         throw AggregationError(.unsupportedAggregate, "window \(window.name) needs a positive length and hop")
     }
@@ -103,7 +103,7 @@ public func makeAggregator(
 }
 
 /// A windowed aggregator when there are windows, else a lifetime one, specialized for the kernel.
-private func assemble<Kernel: AggregationKernel>(_ kernel: Kernel, _ windows: [Window]) -> any Aggregator {
+private func assemble<Kernel: AggregationKernel>(_ kernel: Kernel, _ windows: [Window]) -> SpecializedAggregator {
     if windows.isEmpty { return SpecializedAggregator(LifetimeAggregator(kernel: kernel)) }
     return SpecializedAggregator(WindowedAggregator(kernel: kernel, layout: TileLayout(windows: windows)))
 }

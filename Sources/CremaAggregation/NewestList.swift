@@ -7,6 +7,12 @@ struct NewestList<Value: Sendable & Hashable>: Sendable, Equatable {
     /// Creates an empty list.
     init() {}
 
+    /// Prefetches the first entries of the list at `address` (an insert scans from the newest).
+    @inline(__always)
+    static func prefetch(listAt address: UnsafeRawPointer) {
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.entries)!, lines: 4)
+    }
+
     /// Creates a list of entries already in order (newest first, within the limit).
     init(entries: [Stamped<Value>]) {
         self.entries = entries

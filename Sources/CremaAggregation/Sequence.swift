@@ -16,6 +16,9 @@ struct SequenceKernel: AggregationKernel {
     /// - Complexity: O(number of fields).
     func input(from fields: [FieldValue]) -> [FieldValue]? { self.fields.map { fields[$0] } }
 
+    /// Prefetches the buffers `add` reads.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer) { NewestList<[FieldValue]>.prefetch(listAt: address) }
+
     /// Inserts the event at its place.
     ///
     /// - Complexity: O(n).

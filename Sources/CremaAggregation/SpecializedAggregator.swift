@@ -2,13 +2,17 @@
 /// the concrete kernel, so each call runs code specialized for it. (Called through `any
 /// Aggregator`, the generic `WindowedAggregator<Kernel>` conformance itself would run
 /// unspecialized, dispatching every add and merge through witness tables: about ten times slower.)
-struct SpecializedAggregator: Aggregator {
+/// A class, so that calling one out of an array copies nothing: an `any Aggregator` holding
+/// its ten closures was copied (a retain and a release) around every call.
+public final class SpecializedAggregator: Aggregator {
     /// One feature per window, or one lifetime feature.
-    let featureCount: Int
+    public let featureCount: Int
     /// `makeState()` of the base.
     private let makeStateBody: @Sendable () -> AggregateState
     /// `add` of the base.
     private let addBody: @Sendable ([FieldValue], Int64, UInt64, Int64, AggregateState) -> AddOutcome
+    /// `prefetch` of the base.
+    private let prefetchBody: @Sendable (AggregateState, Int) -> Void
     /// `result` of the base.
     private let resultBody: @Sendable (AggregateState, Int, Int64) -> FeatureValue
     /// `readResults` of the base.
@@ -29,6 +33,7 @@ struct SpecializedAggregator: Aggregator {
         featureCount = base.featureCount
         makeStateBody = { base.makeState() }
         addBody = { base.add($0, time: $1, arrival: $2, now: $3, to: $4) }
+        prefetchBody = { base.prefetch($0, depth: $1) }
         resultBody = { base.result(of: $0, feature: $1, at: $2) }
         readResultsBody = { (bytes, features, time, body) throws(AggregationError) in
             try base.readResults(ofEncoded: bytes, features: features, at: time, body)
@@ -40,34 +45,37 @@ struct SpecializedAggregator: Aggregator {
     }
 
     /// A state holding no events.
-    func makeState() -> AggregateState { makeStateBody() }
+    public func makeState() -> AggregateState { makeStateBody() }
 
     /// Adds one event (see `Aggregator.add`).
-    func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome {
+    public func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome {
         addBody(fields, time, arrival, now, state)
     }
 
+    /// Prefetches what an add will touch (see `Aggregator.prefetch`).
+    public func prefetch(_ state: AggregateState, depth: Int) { prefetchBody(state, depth) }
+
     /// Reads one feature (see `Aggregator.result`).
-    func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
+    public func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
         resultBody(state, feature, time)
     }
 
     /// Reads features straight from an encoded state (see `Aggregator.readResults`).
-    func readResults(
+    public func readResults(
         ofEncoded bytes: UnsafeRawBufferPointer, features: [Int], at time: Int64, _ body: (Int, FeatureValue) -> Void
     ) throws(AggregationError) {
         try readResultsBody(bytes, features, time, body)
     }
 
     /// Appends the state's encoding.
-    func encode(_ state: AggregateState, into bytes: inout [UInt8]) { encodeBody(state, &bytes) }
+    public func encode(_ state: AggregateState, into bytes: inout [UInt8]) { encodeBody(state, &bytes) }
 
     /// Reads an encoded state.
-    func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState { try decodeBody(bytes) }
+    public func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState { try decodeBody(bytes) }
 
     /// Drops tiles no window needs at `now`.
-    func evict(_ state: AggregateState, now: Int64) -> Bool { evictBody(state, now) }
+    public func evict(_ state: AggregateState, now: Int64) -> Bool { evictBody(state, now) }
 
     /// Merges `other` into `state`.
-    func merge(_ other: AggregateState, into state: AggregateState) { mergeBody(other, state) }
+    public func merge(_ other: AggregateState, into state: AggregateState) { mergeBody(other, state) }
 }

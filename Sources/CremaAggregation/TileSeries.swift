@@ -60,6 +60,26 @@ struct TileSeries<State> {
         return position
     }
 
+    /// Prefetches, from raw memory, one dependent step (`depth` 0, 1, 2) of what adding to the
+    /// newest tile of the series at `address` reads: the tile buffer's header and first tiles,
+    /// the newest tile, and `contents` of the address of its state.
+    @inline(__always)
+    static func prefetch(seriesAt address: UnsafeRawPointer, depth: Int, contents: (UnsafeRawPointer) -> Void) {
+        let storage = Prefetch.storage(ofCollectionAt: address)
+        guard depth > 0 else {
+            Prefetch.lines(2, from: storage)
+            return
+        }
+        let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
+        guard count > 0 else { return }
+        let newest = storage + (Prefetch.arrayElementsOffset &+ (count &- 1) &* MemoryLayout<Tile<State>>.stride)
+        if depth == 1 {
+            Prefetch.lines(1, from: newest)
+        } else {
+            contents(newest + MemoryLayout<Tile<State>>.offset(of: \Tile<State>.state)!)
+        }
+    }
+
     /// Drops the tiles with index below `bound`.
     ///
     /// - Complexity: O(1) when nothing is dropped, else O(tiles).

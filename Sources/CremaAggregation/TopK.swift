@@ -17,6 +17,9 @@ struct TopKKernel<Value: OrderedFieldScalar>: AggregationKernel {
     /// The field's value, nil when null.
     func input(from fields: [FieldValue]) -> Value? { Value.extract(fields[field]) }
 
+    /// Prefetches the buffers `add` reads.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer) { FrequencyTable<Value>.prefetch(tableAt: address) }
+
     /// Counts the value.
     ///
     /// - Complexity: O(1) on average; O(capacity) when the tile is full.

@@ -56,6 +56,11 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         return true
     }
 
+    /// Prefetches the newest tiles of every series and their contents (see `Aggregator.prefetch`).
+    func prefetch(_ state: AggregateState, depth: Int) {
+        tiles(state).prefetch(depth: depth, seriesCount: layout.hops.count) { kernel.prefetchContents(ofStateAt: $0) }
+    }
+
     /// Merges the window's tiles into a local state and finalizes it.
     ///
     /// - Complexity: O(log tiles + tiles in the window).

@@ -36,7 +36,7 @@ struct GroupPlan: Sendable {
     /// The group as the spec defines it.
     let definition: FeatureGroup
     /// One aggregator per aggregate, parallel to `definition.aggregates`.
-    let aggregators: [any Aggregator]
+    let aggregators: [SpecializedAggregator]
     /// Whether each aggregate has windows (an event too old for all of them is `late`).
     let isWindowed: [Bool]
     /// The entity's key fields in the group's event: names and types.
@@ -54,7 +54,7 @@ struct GroupPlan: Sendable {
 
     init(group: FeatureGroup, spec: CompiledSpec) throws(EngineError) {
         definition = group
-        var aggregators: [any Aggregator] = []
+        var aggregators: [SpecializedAggregator] = []
         for aggregate in group.aggregates {
             let inputs = aggregate.fieldIndices.indices.map {
                 AggregateInput(index: aggregate.fieldIndices[$0], type: aggregate.fieldTypes[$0], name: aggregate.fieldNames[$0])

@@ -84,6 +84,13 @@ final class Row {
         }
     }
 
+    /// Prefetches one depth of what adding an event will touch in each state (`Aggregator.prefetch`).
+    func prefetchContents(depth: Int, of aggregators: [SpecializedAggregator]) {
+        states.withUnsafeBufferPointer { states in
+            for index in states.indices { aggregators[index].prefetch(states[index], depth: depth) }
+        }
+    }
+
     /// The row's stored form: one section per aggregate, written into one buffer.
     func encode(of group: GroupPlan) -> [UInt8] {
         RowCodec.encode(

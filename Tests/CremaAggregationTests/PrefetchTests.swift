@@ -1,0 +1,60 @@
+import Testing
+@testable import CremaAggregation
+
+/// Prefetch hints read collections from raw memory; these check the layout they assume and
+/// that a hint changes no state.
+@Suite struct PrefetchTests {
+    @Test func collectionStorageHoldsCountThenElements() {
+        let values: [Int64] = [11, 22, 33]
+        var copy = values
+        withUnsafeMutablePointer(to: &copy) { address in
+            let storage = Prefetch.storage(ofCollectionAt: UnsafeRawPointer(address))
+            #expect(storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self) == 3)
+            #expect(storage.load(fromByteOffset: Prefetch.arrayElementsOffset + 16, as: Int64.self) == 33)
+        }
+    }
+
+    @Test func newestTileAddressIsTheNewestTilesState() {
+        var series = TileSeries<Int64>()
+        for (index, count) in [(3, 7), (5, 9), (8, 42)] {
+            let position = series.position(of: Int64(index), inserting: 0)
+            series.tiles[position].state = Int64(count)
+        }
+        var seen: [Int64] = []
+        withUnsafeMutablePointer(to: &series) { address in
+            for depth in 0..<Prefetch.depths {
+                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth) { seen.append($0.load(as: Int64.self)) }
+            }
+        }
+        #expect(seen == [42], "only the deepest step reads the newest tile's state")
+
+        var empty = TileSeries<Int64>()
+        withUnsafeMutablePointer(to: &empty) { address in
+            for depth in 0..<Prefetch.depths {
+                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth) { _ in Issue.record("an empty series has no newest tile") }
+            }
+        }
+    }
+
+    @Test(arguments: OracleCase.all)
+    func prefetchingChangesNoState(_ scenario: OracleCase) throws {
+        let windows = scenario.isWindowed ? OracleCase.windows : []
+        let aggregator = try makeAggregator(operation: scenario.operation, inputs: scenario.inputs, windows: windows)
+        var generator = SplitMix64(seed: UInt64(scenario.description.utf8.count))
+        let now: Int64 = 1_763_900_000_000
+        let empty = aggregator.makeState()
+        let state = aggregator.makeState()
+        for arrival in 0..<300 {
+            let time = now - Int64.random(in: 0..<(2 * Milliseconds.hour), using: &generator)
+            _ = aggregator.add(TestEvents.random(using: &generator), time: time, arrival: UInt64(arrival), now: now, to: state)
+        }
+        for subject in [empty, state] {
+            var before: [UInt8] = []
+            aggregator.encode(subject, into: &before)
+            for depth in 0..<Prefetch.depths { aggregator.prefetch(subject, depth: depth) }
+            var after: [UInt8] = []
+            aggregator.encode(subject, into: &after)
+            #expect(after == before)
+        }
+    }
+}
