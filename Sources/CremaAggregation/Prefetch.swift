@@ -9,22 +9,22 @@ public enum Prefetch {
     public static let depths = 3
 
     /// Bytes per cache line.
-    static let lineBytes = 64
+    public static let lineBytes = 64
     /// The offset of an array's first element in its storage object (object header, count,
     /// capacity), for elements aligned to at most 16 bytes.
-    static let arrayElementsOffset = 32
+    public static let arrayElementsOffset = 32
     /// The offset of an array's count in its storage object.
-    static let arrayCountOffset = 16
+    public static let arrayCountOffset = 16
 
     /// The storage object of the Array or Dictionary stored at `address` (both are one reference).
     @inline(__always)
-    static func storage(ofCollectionAt address: UnsafeRawPointer) -> UnsafeRawPointer {
+    public static func storage(ofCollectionAt address: UnsafeRawPointer) -> UnsafeRawPointer {
         address.load(as: UnsafeRawPointer.self)
     }
 
     /// Prefetches `count` cache lines from `address`.
     @inline(__always)
-    static func lines(_ count: Int, from address: UnsafeRawPointer) {
+    public static func lines(_ count: Int, from address: UnsafeRawPointer) {
         for line in 0..<count { crema_prefetch(address + line &* lineBytes) }
     }
 

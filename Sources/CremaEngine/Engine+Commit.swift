@@ -32,6 +32,8 @@ extension Engine {
     /// Events a group applies per hold of its table's lock: a read waits for at most this many
     /// (about 0.5 ms of view events here) rather than for a whole micro-batch.
     static let eventsPerLockHold = 64
+    /// How many events ahead applying prefetches the state list of a row.
+    static let stateListPrefetchDistance = 15
     /// How many events ahead applying prefetches the state objects of a row.
     static let statesPrefetchDistance = 12
     /// How many events ahead applying prefetches each depth of what the aggregates' adds touch
@@ -235,15 +237,15 @@ extension Engine {
         let filters = group.definition.aggregates.map(\.filter)
         let isWindowed = group.isWindowed
         let rows = table.rows.rows(of: work.lazy.map(\.key)) { Row(emptyOf: group) }
+        let rowAddresses = rows.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        // The first rows' steps, as if events before them were applied.
+        for offset in -Self.stateListPrefetchDistance..<0 {
+            prefetch(aheadOf: offset, in: rowAddresses, count: rows.count, aggregators: aggregators)
+        }
         for (offset, (eventIndex, key)) in work.enumerated() {
             let item = prepared[eventIndex]
             let row = rows[offset]
-            if offset + Self.statesPrefetchDistance < rows.count {
-                rows[offset + Self.statesPrefetchDistance].prefetchStates()
-            }
-            for (depth, distance) in Self.contentsPrefetchDistances.enumerated() where offset + distance < rows.count {
-                rows[offset + distance].prefetchContents(depth: depth, of: aggregators)
-            }
+            prefetch(aheadOf: offset, in: rowAddresses, count: rows.count, aggregators: aggregators)
             guard item.arrival >= row.nextArrival else { continue }
             if now >= group.expiresAt(newestEventTime: row.newestEventTime) {
                 // An expired row (not swept yet) starts afresh, as a removed one would.
@@ -266,6 +268,25 @@ extension Engine {
             row.newestEventTime = max(row.newestEventTime, item.time)
             row.nextArrival = item.arrival + 1
             table.markDirty(row, key: key, arrival: item.arrival, at: appliedAt)
+        }
+    }
+
+    /// Prefetches, for the rows some events after `offset` (which may be negative) among `count` rows (object addresses
+    /// at `rowAddresses`), each step of what applying their events will read: state lists, state
+    /// objects, then each depth of `Aggregator.prefetch`. Raw reads, no retains: a retain
+    /// would wait for the very line the hint asks for.
+    @inline(__always)
+    private func prefetch(aheadOf offset: Int, in rowAddresses: UnsafeRawPointer?, count: Int, aggregators: [SpecializedAggregator]) {
+        guard let rowAddresses else { return }
+        func row(_ ahead: Int) -> UnsafeRawPointer? {
+            (0..<count).contains(offset &+ ahead) ? rowAddresses.load(fromByteOffset: (offset &+ ahead) &* 8, as: UnsafeRawPointer.self) : nil
+        }
+        if let address = row(Self.stateListPrefetchDistance) { Row.prefetchStateList(ofRowAt: address) }
+        if let address = row(Self.statesPrefetchDistance) { Row.prefetchStates(ofRowAt: address) }
+        aggregators.withUnsafeBufferPointer { aggregators in
+            for (depth, distance) in Self.contentsPrefetchDistances.enumerated() {
+                if let address = row(distance) { Row.prefetchContents(ofRowAt: address, depth: depth, of: aggregators) }
+            }
         }
     }
 

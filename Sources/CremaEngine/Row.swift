@@ -7,7 +7,7 @@ import CremaStorage
 /// Mutated only by the writer while it holds its group table's lock; readers take the same lock.
 final class Row {
     /// One state per aggregate, parallel to the group's aggregates.
-    var states: [AggregateState]
+    @exclusivity(unchecked) var states: [AggregateState]
     /// The newest event time applied to the row (ms).
     var newestEventTime: Int64
     /// The arrival number after the newest event applied to the row: replaying the log skips
@@ -67,27 +67,40 @@ final class Row {
         return (states, view.newestEventTime, view.nextArrival)
     }
 
-    /// Prefetches the list of the row's states (a hint ahead of reading them).
-    func prefetchStateList() {
-        states.withUnsafeBufferPointer { if let base = $0.baseAddress { crema_prefetch(base) } }
-    }
-
-    /// Prefetches each of the row's state objects (a hint ahead of changing them), reading their
-    /// addresses from the list without retaining them.
-    func prefetchStates() {
-        states.withUnsafeBufferPointer { states in
-            guard let base = states.baseAddress else { return }
-            let addresses = UnsafeRawPointer(base)
-            for index in states.indices {
-                crema_prefetch(addresses.load(fromByteOffset: index * MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self))
-            }
+    /// The storage of the state list of the row at `address`, read without retaining either.
+    @inline(__always)
+    private static func stateStorage(ofRowAt address: UnsafeRawPointer) -> UnsafeRawPointer {
+        Unmanaged<Row>.fromOpaque(address)._withUnsafeGuaranteedRef { row in
+            withUnsafeMutablePointer(to: &row.states) { Prefetch.storage(ofCollectionAt: UnsafeRawPointer($0)) }
         }
     }
 
-    /// Prefetches one depth of what adding an event will touch in each state (`Aggregator.prefetch`).
-    func prefetchContents(depth: Int, of aggregators: [SpecializedAggregator]) {
-        states.withUnsafeBufferPointer { states in
-            for index in states.indices { aggregators[index].prefetch(states[index], depth: depth) }
+    /// Prefetches the state list of the row at `address` (its count and first states); the row
+    /// object must be in the cache.
+    @inline(__always)
+    static func prefetchStateList(ofRowAt address: UnsafeRawPointer) {
+        Prefetch.lines(2, from: stateStorage(ofRowAt: address))
+    }
+
+    /// Prefetches the state objects of the row at `address`; its state list must be in the cache.
+    @inline(__always)
+    static func prefetchStates(ofRowAt address: UnsafeRawPointer) {
+        let storage = stateStorage(ofRowAt: address)
+        let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
+        for index in 0..<count {
+            crema_prefetch(storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* 8, as: UnsafeRawPointer.self))
+        }
+    }
+
+    /// Prefetches one depth of what adding an event will touch in each state of the row at
+    /// `address` (`Aggregator.prefetch`); its state objects must be in the cache.
+    @inline(__always)
+    static func prefetchContents(ofRowAt address: UnsafeRawPointer, depth: Int, of aggregators: UnsafeBufferPointer<SpecializedAggregator>) {
+        let storage = stateStorage(ofRowAt: address)
+        let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
+        for index in 0..<count {
+            let state = storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* 8, as: UnsafeRawPointer.self)
+            Unmanaged<AggregateState>.fromOpaque(state)._withUnsafeGuaranteedRef { aggregators[index].prefetch($0, depth: depth) }
         }
     }
 

@@ -111,8 +111,7 @@ final class RowIndex {
     /// The row of each key, in order, inserting `makeRow()` for a key that has none (a later
     /// occurrence of the same key then gets that row). In phases, so that the misses of different
     /// keys overlap: hash the keys and prefetch their table entries, prefetch the key bytes and
-    /// row references those entries point to, look up (prefetching each row object), and last
-    /// prefetch each row's state list.
+    /// row references those entries point to, then look up (prefetching each row object).
     ///
     /// - Complexity: O(total key length) expected.
     func rows(of keys: some Collection<[UInt8]>, makingMissing makeRow: () -> Row) -> [Row] {
@@ -145,9 +144,7 @@ final class RowIndex {
                 crema_prefetch(UnsafeRawPointer(rows.baseAddress! + Int(rowSlot)).load(as: UnsafeRawPointer.self))
             }
         }
-        let found = slots.map { rows[Int($0)] }
-        for row in found { row.prefetchStateList() }
-        return found
+        return slots.map { rows[Int($0)] }
     }
 
     /// The slot of `key` or `emptySlot`.
