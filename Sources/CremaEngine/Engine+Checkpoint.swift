@@ -30,9 +30,7 @@ extension Engine {
             let (groupIndex, rows) = chunks[index]
             let group = plan.groups[groupIndex]
             let unwritten = tables[groupIndex].unwritten
-            encoded.set(index, unwritten[(unwritten.startIndex + rows.lowerBound)..<(unwritten.startIndex + rows.upperBound)].map { entry in
-                (RowKey.make(groupID: group.definition.id, entityKey: entry.key), entry.row.encode(of: group))
-            })
+            encoded.set(index, Self.encode(unwritten[(unwritten.startIndex + rows.lowerBound)..<(unwritten.startIndex + rows.upperBound)], of: group))
         }
         var puts = [[(key: [UInt8], value: [UInt8])]](repeating: [], count: tables.count)
         for (chunk, rows) in zip(chunks, encoded.values) { puts[chunk.group] += rows }
@@ -56,6 +54,27 @@ extension Engine {
         }
         evictOverBudget()
         settledLock.withLock { counters.checkpoints += 1 }
+    }
+
+    /// The keys and stored forms of `entries`' rows, prefetching the rows ahead of encoding them.
+    private static func encode(_ entries: ArraySlice<DirtyRow>, of group: GroupPlan) -> [(key: [UInt8], value: [UInt8])] {
+        let pipeline = RowPrefetchPipeline.encoding
+        let rowOffset = MemoryLayout<DirtyRow>.offset(of: \DirtyRow.row)!
+        return entries.withUnsafeBufferPointer { entries in
+            group.aggregators.withUnsafeBufferPointer { aggregators in
+                let prefetch = { (position: Int) in
+                    pipeline.prefetch(at: position, count: entries.count, aggregators: aggregators) {
+                        UnsafeRawPointer(entries.baseAddress! + $0).load(fromByteOffset: rowOffset, as: UnsafeRawPointer.self)
+                    }
+                }
+                for position in -pipeline.lead..<0 { prefetch(position) }
+                return entries.indices.map { position in
+                    prefetch(position)
+                    let entry = entries[position]
+                    return (RowKey.make(groupID: group.definition.id, entityKey: entry.key), entry.row.encode(of: group))
+                }
+            }
+        }
     }
 
     /// Rows one task of a checkpoint encodes: enough to outweigh handing the task to a core,

@@ -32,14 +32,6 @@ extension Engine {
     /// Events a group applies per hold of its table's lock: a read waits for at most this many
     /// (about 0.5 ms of view events here) rather than for a whole micro-batch.
     static let eventsPerLockHold = 64
-    /// How many events ahead applying prefetches the state list of a row.
-    static let stateListPrefetchDistance = 15
-    /// How many events ahead applying prefetches the state objects of a row.
-    static let statesPrefetchDistance = 12
-    /// How many events ahead applying prefetches each depth of what the aggregates' adds touch
-    /// (`Aggregator.prefetch`): 9, 6, 3, each depth three events after the one before it, so
-    /// that the memory it reads has arrived.
-    static let contentsPrefetchDistances = (1...Prefetch.depths).map { statesPrefetchDistance - 3 * $0 }
 
     /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
     /// producers' last `seq` and the next arrival number. The WriteBatch is written while the
@@ -237,15 +229,21 @@ extension Engine {
         let filters = group.definition.aggregates.map(\.filter)
         let isWindowed = group.isWindowed
         let rows = table.rows.rows(of: work.lazy.map(\.key)) { Row(emptyOf: group) }
-        let rowAddresses = rows.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
-        // The first rows' steps, as if events before them were applied.
-        for offset in -Self.stateListPrefetchDistance..<0 {
-            prefetch(aheadOf: offset, in: rowAddresses, count: rows.count, aggregators: aggregators)
+        let pipeline = RowPrefetchPipeline.applying
+        let prefetchAhead = { (offset: Int) in
+            rows.withUnsafeBufferPointer { rows in
+                aggregators.withUnsafeBufferPointer { aggregators in
+                    pipeline.prefetch(at: offset, count: rows.count, aggregators: aggregators) {
+                        UnsafeRawPointer(rows.baseAddress!).load(fromByteOffset: $0 &* 8, as: UnsafeRawPointer.self)
+                    }
+                }
+            }
         }
+        for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
         for (offset, (eventIndex, key)) in work.enumerated() {
             let item = prepared[eventIndex]
             let row = rows[offset]
-            prefetch(aheadOf: offset, in: rowAddresses, count: rows.count, aggregators: aggregators)
+            prefetchAhead(offset)
             guard item.arrival >= row.nextArrival else { continue }
             if now >= group.expiresAt(newestEventTime: row.newestEventTime) {
                 // An expired row (not swept yet) starts afresh, as a removed one would.
@@ -268,25 +266,6 @@ extension Engine {
             row.newestEventTime = max(row.newestEventTime, item.time)
             row.nextArrival = item.arrival + 1
             table.markDirty(row, key: key, arrival: item.arrival, at: appliedAt)
-        }
-    }
-
-    /// Prefetches, for the rows some events after `offset` (which may be negative) among `count` rows (object addresses
-    /// at `rowAddresses`), each step of what applying their events will read: state lists, state
-    /// objects, then each depth of `Aggregator.prefetch`. Raw reads, no retains: a retain
-    /// would wait for the very line the hint asks for.
-    @inline(__always)
-    private func prefetch(aheadOf offset: Int, in rowAddresses: UnsafeRawPointer?, count: Int, aggregators: [SpecializedAggregator]) {
-        guard let rowAddresses else { return }
-        func row(_ ahead: Int) -> UnsafeRawPointer? {
-            (0..<count).contains(offset &+ ahead) ? rowAddresses.load(fromByteOffset: (offset &+ ahead) &* 8, as: UnsafeRawPointer.self) : nil
-        }
-        if let address = row(Self.stateListPrefetchDistance) { Row.prefetchStateList(ofRowAt: address) }
-        if let address = row(Self.statesPrefetchDistance) { Row.prefetchStates(ofRowAt: address) }
-        aggregators.withUnsafeBufferPointer { aggregators in
-            for (depth, distance) in Self.contentsPrefetchDistances.enumerated() {
-                if let address = row(distance) { Row.prefetchContents(ofRowAt: address, depth: depth, of: aggregators) }
-            }
         }
     }
 

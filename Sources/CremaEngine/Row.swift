@@ -1,4 +1,3 @@
-import CPrefetch
 import CremaAggregation
 import CremaStorage
 
@@ -65,43 +64,6 @@ final class Row {
             }
         }
         return (states, view.newestEventTime, view.nextArrival)
-    }
-
-    /// The storage of the state list of the row at `address`, read without retaining either.
-    @inline(__always)
-    private static func stateStorage(ofRowAt address: UnsafeRawPointer) -> UnsafeRawPointer {
-        Unmanaged<Row>.fromOpaque(address)._withUnsafeGuaranteedRef { row in
-            withUnsafeMutablePointer(to: &row.states) { Prefetch.storage(ofCollectionAt: UnsafeRawPointer($0)) }
-        }
-    }
-
-    /// Prefetches the state list of the row at `address` (its count and first states); the row
-    /// object must be in the cache.
-    @inline(__always)
-    static func prefetchStateList(ofRowAt address: UnsafeRawPointer) {
-        Prefetch.lines(2, from: stateStorage(ofRowAt: address))
-    }
-
-    /// Prefetches the state objects of the row at `address`; its state list must be in the cache.
-    @inline(__always)
-    static func prefetchStates(ofRowAt address: UnsafeRawPointer) {
-        let storage = stateStorage(ofRowAt: address)
-        let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
-        for index in 0..<count {
-            crema_prefetch(storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* 8, as: UnsafeRawPointer.self))
-        }
-    }
-
-    /// Prefetches one depth of what adding an event will touch in each state of the row at
-    /// `address` (`Aggregator.prefetch`); its state objects must be in the cache.
-    @inline(__always)
-    static func prefetchContents(ofRowAt address: UnsafeRawPointer, depth: Int, of aggregators: UnsafeBufferPointer<SpecializedAggregator>) {
-        let storage = stateStorage(ofRowAt: address)
-        let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
-        for index in 0..<count {
-            let state = storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* 8, as: UnsafeRawPointer.self)
-            Unmanaged<AggregateState>.fromOpaque(state)._withUnsafeGuaranteedRef { aggregators[index].prefetch($0, depth: depth) }
-        }
     }
 
     /// The row's stored form: one section per aggregate, written into one buffer.
