@@ -234,7 +234,7 @@ extension Engine {
             rows.withUnsafeBufferPointer { rows in
                 aggregators.withUnsafeBufferPointer { aggregators in
                     pipeline.prefetch(at: offset, count: rows.count, aggregators: aggregators) {
-                        UnsafeRawPointer(rows.baseAddress!).load(fromByteOffset: $0 &* 8, as: UnsafeRawPointer.self)
+                        UnsafeRawPointer(rows.baseAddress!).load(fromByteOffset: $0 &* MemoryLayout<Row>.stride, as: UnsafeRawPointer.self)
                     }
                 }
             }

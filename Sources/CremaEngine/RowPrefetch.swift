@@ -65,7 +65,7 @@ extension Row {
         let storage = stateStorage(ofRowAt: address)
         let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
         for index in 0..<count {
-            crema_prefetch(storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* 8, as: UnsafeRawPointer.self))
+            crema_prefetch(storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self))
         }
     }
 
@@ -76,7 +76,7 @@ extension Row {
         let storage = stateStorage(ofRowAt: address)
         let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
         for index in 0..<count {
-            let state = storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* 8, as: UnsafeRawPointer.self)
+            let state = storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self)
             Unmanaged<AggregateState>.fromOpaque(state)._withUnsafeGuaranteedRef { aggregators[index].prefetch($0, depth: depth) }
         }
     }
