@@ -3,9 +3,10 @@ import Dispatch
 
 extension Engine {
     /// Writes the rows changed longest ago, with the new checkpoint mark (the oldest arrival a
-    /// row still unwritten lacks), in one atomic WriteBatch; recovery replays the log from the
-    /// mark, and each row skips the events it holds already (`Row.nextArrival`). Then
-    /// bounds the rows in memory. Writer thread.
+    /// row still unwritten lacks), in one atomic WriteBatch without the WAL; recovery replays
+    /// the log from the mark on disk, and each row skips the events it holds already
+    /// (`Row.nextArrival`), so a crash that loses the batch before its flush only means a
+    /// longer replay. Then bounds the rows in memory. Writer thread.
     ///
     /// Rows are due once they changed `checkpointInterval` ago or more than `checkpointRows`
     /// (fewer under a memory budget) are unwritten: writing a row once per interval rather
@@ -39,7 +40,7 @@ extension Engine {
         batch.putInKeyOrder(Array(puts.joined()), in: .rows)
         MetaStore.putCheckpoint(mark, into: batch)
         do {
-            try database.write(batch, sync: configuration.durability == .sync)
+            try database.writeUnlogged(batch)
         } catch {
             throw EngineError(.storage, "writing a checkpoint of \(rows) rows: \(error)")
         }

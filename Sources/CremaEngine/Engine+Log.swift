@@ -38,6 +38,8 @@ extension Engine {
                 return false
             }
             guard hasExpired else { return }
+            // Checkpoints skip the WAL: the mark trimming relies on must be on disk first.
+            try database.flush()
             try database.deleteRange(
                 in: .log, from: LogCodec.key(sequence: 0), to: firstKept ?? LogCodec.key(sequence: .max)
             )

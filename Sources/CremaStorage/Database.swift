@@ -43,6 +43,8 @@ public final class Database: @unchecked Sendable {
     let writeOptions: OpaquePointer
     /// Write options with fsync of the WAL.
     private let syncWriteOptions: OpaquePointer
+    /// Write options without the WAL.
+    private let unloggedWriteOptions: OpaquePointer
 
     /// Opens (or creates) the database at `path` with the `rows`, `log` and `meta` column
     /// families, creating missing column families.
@@ -58,6 +60,9 @@ public final class Database: @unchecked Sendable {
         let databaseOptions = rocksdb_options_create()!
         rocksdb_options_set_create_if_missing(databaseOptions, options.createsIfMissing ? 1 : 0)
         rocksdb_options_set_create_missing_column_families(databaseOptions, 1)
+        // Writes without the WAL (`writeUnlogged`) reach disk only by flushes; flushing every
+        // column family together keeps what one batch wrote to several of them together on disk.
+        rocksdb_options_set_atomic_flush(databaseOptions, 1)
         rocksdb_options_set_max_background_jobs(databaseOptions, Int32(clamping: options.maxBackgroundJobs))
         rocksdb_options_enable_statistics(databaseOptions)
         let rowCache: OpaquePointer? =
@@ -135,6 +140,8 @@ public final class Database: @unchecked Sendable {
         self.writeOptions = rocksdb_writeoptions_create()!
         self.syncWriteOptions = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWriteOptions, 1)
+        self.unloggedWriteOptions = rocksdb_writeoptions_create()!
+        rocksdb_writeoptions_disable_WAL(unloggedWriteOptions, 1)
     }
 
     /// Whether `close()` ran.
@@ -160,6 +167,7 @@ public final class Database: @unchecked Sendable {
         rocksdb_readoptions_destroy(readOptions)
         rocksdb_writeoptions_destroy(writeOptions)
         rocksdb_writeoptions_destroy(syncWriteOptions)
+        rocksdb_writeoptions_destroy(unloggedWriteOptions)
     }
 
     deinit {
@@ -207,6 +215,19 @@ public final class Database: @unchecked Sendable {
         precondition(batch.database === self, "a WriteBatch is written to the database that made it")
         try StorageError.checkingRocksDB { error in
             rocksdb_write(handle, sync ? syncWriteOptions : writeOptions, batch.handle, error)
+        }
+    }
+
+    /// Applies `batch` atomically without writing it to the WAL, for what can be rebuilt from
+    /// logged writes: it reaches disk with the next flush (all column families flush together,
+    /// and `close()` flushes), and a crash before that loses the whole batch, never part of it.
+    ///
+    /// - Complexity: O(n) in the size of the batch.
+    /// - Throws: `StorageError` (`.rocksdb`) when RocksDB fails to write.
+    public func writeUnlogged(_ batch: WriteBatch) throws {
+        precondition(batch.database === self, "a WriteBatch is written to the database that made it")
+        try StorageError.checkingRocksDB { error in
+            rocksdb_write(handle, unloggedWriteOptions, batch.handle, error)
         }
     }
 }

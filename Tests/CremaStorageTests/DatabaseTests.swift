@@ -62,6 +62,27 @@ struct DatabaseTests {
         }
     }
 
+    @Test("a batch written without the WAL is readable at once and on disk once closed")
+    func unloggedWritesReachDiskAtClose() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/db"
+            let rowKey = RowKey.make(groupID: 1, entityKey: [9])
+            do {
+                let database = try Database(path: path, options: testOptions)
+                let batch = database.makeWriteBatch()
+                batch.put(rowKey, value: [1], in: .rows)
+                MetaStore.putCheckpoint(77, into: batch)
+                try database.writeUnlogged(batch)
+                #expect(try database.get(rowKey, in: .rows) == [1])
+                #expect(try MetaStore.checkpoint(in: database) == 77)
+                database.close()
+            }
+            let reopened = try Database(path: path, options: testOptions)
+            #expect(try reopened.get(rowKey, in: .rows) == [1])
+            #expect(try MetaStore.checkpoint(in: reopened) == 77)
+        }
+    }
+
     @Test("a cleared batch writes nothing")
     func clearedBatchWritesNothing() throws {
         try withTemporaryDatabase { database in
