@@ -210,7 +210,9 @@ extension Engine {
         guard !missing.isEmpty else { return work }
         let stored = try storedRows(Array(missing), of: groupIndex)
         table.lock.withWriterLock {
-            for (key, row, _) in stored { table.rows[key] = row }
+            for (key, row, bytes) in stored {
+                table.insertStoredRow(row, key: key, size: Self.estimatedMemory(ofEncodedBytes: bytes))
+            }
         }
         return work
     }
@@ -317,12 +319,8 @@ extension Engine {
                         let size = Self.estimatedMemory(ofEncodedBytes: bytes)
                         guard size <= room else { break }
                         room -= size
-                        table.rows[key] = row
-                        let slot = Int(row.slot)
-                        // A slot freed by an earlier row may still hold its cached values.
-                        table.cache.invalidate(slot: slot)
-                        table.eviction.setSize(size, slot: slot)
-                        table.eviction.markReferenced(slot: slot)
+                        table.insertStoredRow(row, key: key, size: size)
+                        table.eviction.markReferenced(slot: Int(row.slot))
                     }
                 }
             }

@@ -115,6 +115,15 @@ final class GroupTable {
         dirty.append(DirtyRow(key: key, row: row, since: arrival, at: time))
     }
 
+    /// Puts a row read from RocksDB in memory, taking `size` bytes of the memory budget. Its
+    /// slot may have held a row removed since, whose cached values go.
+    func insertStoredRow(_ row: Row, key: [UInt8], size: Int) {
+        rows[key] = row
+        let slot = Int(row.slot)
+        cache.invalidate(slot: slot)
+        eviction.setSize(size, slot: slot)
+    }
+
     /// Takes the clean row in `slot` out of memory: its index entry, cached values and
     /// eviction record.
     ///

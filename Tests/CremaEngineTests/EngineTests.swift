@@ -317,6 +317,16 @@ struct MemoryBoundTests {
         #expect(try harness.read("video", ids, features) == unbounded.read("video", ids, features))
     }
 
+    @Test("a stored row that an event brings into memory counts toward the memory estimate at once")
+    func rowsLoadedByEventsAreSized() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        try await harness.send((0..<20).map { view("u\($0 % 7)", "v\($0)", ts: start - Int64($0) * 1_000) })
+        try harness.restart()
+        let before = harness.engine.estimatedRowMemory
+        try await harness.send([view("u0", "v3", ts: start)])
+        #expect(harness.engine.estimatedRowMemory > before, "sized when loaded, not at its next checkpoint")
+    }
+
     /// Whether `harness`'s engine holds at least `count` rows within 5 s (the writer loads rows
     /// that reads found on disk once no read is in progress).
     private func rowsInMemory(of harness: EngineHarness, reach count: Int) async throws -> Bool {
