@@ -50,8 +50,7 @@ struct FrequencyTable<Value: OrderedFieldScalar>: Sendable, Equatable {
                     small.insert(Entry(value: value, count: 1), at: position)
                     return
                 }
-                large = Dictionary(uniqueKeysWithValues: small.lazy.map { ($0.value, $0.count) })
-                small = []
+                moveToLarge()
             } else if let smallest = smallestEntry() {
                 small.remove(at: lowerBound(of: smallest.value))
                 small.insert(Entry(value: value, count: smallest.count &+ 1), at: lowerBound(of: value))
@@ -68,6 +67,12 @@ struct FrequencyTable<Value: OrderedFieldScalar>: Sendable, Equatable {
             large[smallest.value] = nil
             large[value] = smallest.count &+ 1
         }
+    }
+
+    /// Moves the small entries into `large`.
+    private mutating func moveToLarge() {
+        large = Dictionary(uniqueKeysWithValues: small.lazy.map { ($0.value, $0.count) })
+        small = []
     }
 
     /// The position of the first small entry whose value does not precede `value`.
@@ -115,18 +120,11 @@ struct FrequencyTable<Value: OrderedFieldScalar>: Sendable, Equatable {
         }
         if large.isEmpty && other.large.isEmpty {
             let merged = Self.mergeSorted(small, other.small)
-            if merged.count <= Self.smallLimit {
-                small = merged
-            } else {
-                large = Dictionary(uniqueKeysWithValues: merged.lazy.map { ($0.value, $0.count) })
-                small = []
-            }
+            small = merged
+            if merged.count > Self.smallLimit { moveToLarge() }
             return
         }
-        if large.isEmpty {
-            large = Dictionary(uniqueKeysWithValues: small.lazy.map { ($0.value, $0.count) })
-            small = []
-        }
+        if large.isEmpty { moveToLarge() }
         if other.large.isEmpty {
             for entry in other.small { large[entry.value, default: 0] &+= entry.count }
         } else {
@@ -212,16 +210,15 @@ struct FrequencyTable<Value: OrderedFieldScalar>: Sendable, Equatable {
     /// - Complexity: O(size) while small, O(size · log size) once large.
     func encode(into bytes: inout [UInt8]) {
         bytes.appendVarint(UInt64(count))
+        func append(_ value: Value, _ count: Int64) {
+            value.encode(into: &bytes)
+            bytes.appendVarint(UInt64(bitPattern: count))
+        }
+        // A small table is in value order already; its entries need no copy.
         if large.isEmpty {
-            for entry in small {
-                entry.value.encode(into: &bytes)
-                bytes.appendVarint(UInt64(bitPattern: entry.count))
-            }
+            for entry in small { append(entry.value, entry.count) }
         } else {
-            for entry in entriesByValue() {
-                entry.value.encode(into: &bytes)
-                bytes.appendVarint(UInt64(bitPattern: entry.count))
-            }
+            for entry in entriesByValue() { append(entry.value, entry.count) }
         }
     }
 
