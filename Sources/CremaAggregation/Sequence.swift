@@ -9,56 +9,55 @@ struct SequenceKernel: AggregationKernel {
     let limit: Int
 
     /// No events.
-    var empty: NewestList<[FieldValue]> { NewestList() }
+    var empty: SequenceEntries { SequenceEntries() }
 
-    /// The event's values of the aggregate's fields (never skipped).
+    /// The whole event: `add` writes the aggregate's fields straight into the state (never skipped).
+    func input(from fields: [FieldValue]) -> [FieldValue]? { fields }
+
+    /// Prefetches the buffer `add` reads.
+    func prefetchContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetch(entriesAt: address) }
+
+    /// Inserts the event's fields at its place.
     ///
-    /// - Complexity: O(number of fields).
-    func input(from fields: [FieldValue]) -> [FieldValue]? { self.fields.map { fields[$0] } }
-
-    /// Prefetches the buffers `add` reads.
-    func prefetchContents(ofStateAt address: UnsafeRawPointer) { NewestList<[FieldValue]>.prefetch(listAt: address) }
-
-    /// Inserts the event at its place.
-    ///
-    /// - Complexity: O(n).
-    func add(_ input: [FieldValue], time: Int64, arrival: UInt64, to state: inout NewestList<[FieldValue]>) {
-        state.insert(Stamped(value: input, time: time, arrival: arrival), limit: limit, distinct: false)
+    /// - Complexity: O(size of the fields) for the newest event, O(size of the state) otherwise.
+    func add(_ input: [FieldValue], time: Int64, arrival: UInt64, to state: inout SequenceEntries) {
+        state.insert(time: time, arrival: arrival, limit: limit) { bytes in
+            for field in fields { input[field].encode(into: &bytes) }
+        }
     }
 
     /// The newest `n` of both.
     ///
-    /// - Complexity: O(n).
-    func merge(_ other: NewestList<[FieldValue]>, into state: inout NewestList<[FieldValue]>) {
-        state.merge(other, limit: limit, distinct: false)
+    /// - Complexity: O(n × number of fields).
+    func merge(_ other: SequenceEntries, into state: inout SequenceEntries) {
+        guard other.count > 0 else { return }
+        var merged = NewestList(entries: state.newestFirst)
+        merged.merge(NewestList(entries: other.newestFirst), limit: limit, distinct: false)
+        state = SequenceEntries(newestFirst: merged.entries)
     }
 
     /// One object per event, newest first: each field by name, then `ts`.
     ///
     /// - Complexity: O(n × number of fields).
-    func result(of state: NewestList<[FieldValue]>, at time: Int64) -> FeatureValue {
-        .list(state.entries.map { entry in
+    func result(of state: SequenceEntries, at time: Int64) -> FeatureValue {
+        .list(state.newestFirst.map { entry in
             var members = zip(names, entry.value).map { FeatureValue.Member($0, $1.featureValue) }
             members.append(FeatureValue.Member("ts", .int(entry.time)))
             return .object(members)
         })
     }
 
-    /// A varint count, then per entry time, arrival and each field value (tagged).
+    /// A varint count, then per entry, newest first, time, arrival and each field value (tagged).
     ///
-    /// - Complexity: O(n × number of fields).
-    func encode(_ state: NewestList<[FieldValue]>, into bytes: inout [UInt8]) {
-        bytes.appendVarint(UInt64(state.entries.count))
-        for entry in state.entries {
-            entry.encodeStamp(into: &bytes)
-            for value in entry.value { value.encode(into: &bytes) }
-        }
+    /// - Complexity: O(size of the state).
+    func encode(_ state: SequenceEntries, into bytes: inout [UInt8]) {
+        state.encode(into: &bytes)
     }
 
     /// Reads what `encode` wrote.
     ///
     /// - Complexity: O(n × number of fields).
-    func decode(from reader: inout ByteReader) throws(AggregationError) -> NewestList<[FieldValue]> {
+    func decode(from reader: inout ByteReader) throws(AggregationError) -> SequenceEntries {
         let count = try reader.readCount(minimumBytesPerElement: 2 + fields.count)
         var entries: [Stamped<[FieldValue]>] = []
         entries.reserveCapacity(count)
@@ -70,6 +69,6 @@ struct SequenceKernel: AggregationKernel {
             for _ in fields { values.append(try FieldValue.decode(from: &reader)) }
             entries.append(Stamped(value: values, time: time, arrival: arrival))
         }
-        return NewestList(entries: entries)
+        return SequenceEntries(newestFirst: entries)
     }
 }
