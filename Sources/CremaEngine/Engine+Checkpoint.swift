@@ -31,7 +31,9 @@ extension Engine {
             let (groupIndex, rows) = chunks[index]
             let group = plan.groups[groupIndex]
             let unwritten = tables[groupIndex].unwritten
-            encoded.set(index, Self.encode(unwritten[(unwritten.startIndex + rows.lowerBound)..<(unwritten.startIndex + rows.upperBound)], of: group))
+            encoded.set(index, Self.encode(
+                unwritten[(unwritten.startIndex + rows.lowerBound)..<(unwritten.startIndex + rows.upperBound)], of: group,
+                keys: tables[groupIndex].rows))
         }
         var puts = [[(key: [UInt8], value: [UInt8])]](repeating: [], count: tables.count)
         for (chunk, rows) in zip(chunks, encoded.values) { puts[chunk.group] += rows }
@@ -57,8 +59,9 @@ extension Engine {
         settledLock.withLock { counters.checkpoints += 1 }
     }
 
-    /// The keys and stored forms of `entries`' rows, prefetching the rows ahead of encoding them.
-    private static func encode(_ entries: ArraySlice<DirtyRow>, of group: GroupPlan) -> [(key: [UInt8], value: [UInt8])] {
+    /// The keys (from the rows' slots in `keys`) and stored forms of `entries`' rows,
+    /// prefetching the rows ahead of encoding them.
+    private static func encode(_ entries: ArraySlice<DirtyRow>, of group: GroupPlan, keys: RowIndex) -> [(key: [UInt8], value: [UInt8])] {
         let pipeline = RowPrefetchPipeline.encoding
         let rowOffset = MemoryLayout<DirtyRow>.offset(of: \DirtyRow.row)!
         return entries.withUnsafeBufferPointer { entries in
@@ -72,7 +75,8 @@ extension Engine {
                 return entries.indices.map { position in
                     prefetch(position)
                     let entry = entries[position]
-                    return (RowKey.make(groupID: group.definition.id, entityKey: entry.key), entry.row.encode(of: group))
+                    let key = keys.withKey(ofSlot: Int(entry.row.slot)) { RowKey.make(groupID: group.definition.id, entityKey: $0) }
+                    return (key, entry.row.encode(of: group))
                 }
             }
         }

@@ -15,8 +15,17 @@ struct PreparedEvent {
 }
 
 /// One group's share of a micro-batch: the position of each event it takes (in the prepared
-/// events) with the event's entity key, in event order.
-typealias GroupWork = [(event: Int, key: [UInt8])]
+/// events) with the event's entity key, in event order; the keys in one buffer rather than an
+/// array each.
+struct GroupWork {
+    /// The positions of the events in the prepared events.
+    var events: [Int] = []
+    /// The entity key of each event, parallel to `events`.
+    var keys: KeyBatch
+
+    /// The number of events.
+    var count: Int { events.count }
+}
 
 /// What the per-group workers of one `apply` share. Each worker changes only its own group's
 /// table and its own slice of `windowUse`, so they never touch the same memory.
@@ -145,7 +154,7 @@ extension Engine {
         var busyWork: [(group: Int, work: GroupWork)] = []
         for (group, result) in zip(fedGroups, picked.values) {
             let work = try result.get()
-            if !work.isEmpty { busyWork.append((group, work)) }
+            if work.count > 0 { busyWork.append((group, work)) }
         }
         // The costliest shares start first; `alongside` goes last, to the core that is free first.
         busyWork.sort { $0.work.count * plan.groups[$0.group].aggregators.count > $1.work.count * plan.groups[$1.group].aggregators.count }
@@ -169,9 +178,9 @@ extension Engine {
             let base = slot * share.prepared.count
             let work = share.work[slot]
             for sliceStart in stride(from: 0, to: work.count, by: Self.eventsPerLockHold) {
-                let slice = work[sliceStart..<min(sliceStart + Self.eventsPerLockHold, work.count)]
+                let slice = sliceStart..<min(sliceStart + Self.eventsPerLockHold, work.count)
                 table.lock.withWriterLock {
-                    applyToGroup(groupIndex, slice, of: share.prepared, now: now, at: appliedAt) { event, use in
+                    applyToGroup(groupIndex, work, slice, of: share.prepared, now: now, at: appliedAt) { event, use in
                         share.windowUse[base + event] = max(share.windowUse[base + event], use)
                     }
                 }
@@ -197,16 +206,20 @@ extension Engine {
     private func pickEvents(of groupIndex: Int, from prepared: [PreparedEvent]) throws(EngineError) -> GroupWork {
         let group = plan.groups[groupIndex]
         let eventIndex = plan.eventOfGroup[groupIndex]
-        var work: GroupWork = []
+        let keyFieldIndices = group.definition.keyFieldIndices
+        var work = GroupWork(keys: KeyBatch(reservingCapacity: prepared.count, bytesPerKey: 16))
+        work.events.reserveCapacity(prepared.count)
         for (position, event) in prepared.enumerated() where event.eventIndex == eventIndex {
             if let filter = group.definition.filter, !filter.evaluate(event.fields) { continue }
-            guard let key = group.entityKey(of: event.fields) else { continue }
-            work.append((position, key))
+            guard work.keys.appendKey(of: event.fields, at: keyFieldIndices) else { continue }
+            work.events.append(position)
         }
         let table = tables[groupIndex]
         // A group holding every stored row has nothing to load: a row it lacks is new.
         guard !table.holdsEveryStoredRow else { return work }
-        let missing = Set(work.lazy.map(\.key).filter { !table.rows.contains($0) })
+        let missing = work.keys.withKeys { keyAt in
+            Set((0..<work.count).lazy.map(keyAt).filter { !table.rows.contains($0) }.map { Array($0) })
+        }
         guard !missing.isEmpty else { return work }
         let stored = try storedRows(Array(missing), of: groupIndex)
         table.lock.withWriterLock {
@@ -217,11 +230,11 @@ extension Engine {
         return work
     }
 
-    /// Applies one group's share of a batch, in event order, at `appliedAt`; reports per event
-    /// how its windows took it. An event a row already holds (replaying the log over a row
-    /// written after it) is skipped.
+    /// Applies the events of `range` of one group's share of a batch, in event order, at
+    /// `appliedAt`; reports per event how its windows took it. An event a row already holds
+    /// (replaying the log over a row written after it) is skipped.
     private func applyToGroup(
-        _ groupIndex: Int, _ work: ArraySlice<(event: Int, key: [UInt8])>, of prepared: [PreparedEvent],
+        _ groupIndex: Int, _ work: GroupWork, _ range: Range<Int>, of prepared: [PreparedEvent],
         now: Int64, at appliedAt: ContinuousClock.Instant,
         report: (_ event: Int, _ windowUse: UInt8) -> Void
     ) {
@@ -230,44 +243,51 @@ extension Engine {
         let aggregators = group.aggregators
         let filters = group.definition.aggregates.map(\.filter)
         let isWindowed = group.isWindowed
-        let rows = table.rows.rows(of: work.lazy.map(\.key)) { Row(emptyOf: group) }
+        let slots = table.rows.slots(of: work.keys, range: range) { Row(emptyOf: group) }
         let pipeline = RowPrefetchPipeline.applying
-        let prefetchAhead = { (offset: Int) in
-            rows.withUnsafeBufferPointer { rows in
+        // Rows are read unretained: the table holds them, and no row is inserted or removed
+        // while the events apply.
+        table.rows.withUnretainedRows { rowsBySlot in
+            slots.withUnsafeBufferPointer { slots in
                 aggregators.withUnsafeBufferPointer { aggregators in
-                    pipeline.prefetch(at: offset, count: rows.count, aggregators: aggregators) {
-                        UnsafeRawPointer(rows.baseAddress!).load(fromByteOffset: $0 &* MemoryLayout<Row>.stride, as: UnsafeRawPointer.self)
+                    let prefetchAhead = { (offset: Int) in
+                        pipeline.prefetch(at: offset, count: slots.count, aggregators: aggregators) {
+                            UnsafeRawPointer(rowsBySlot[Int(slots[$0])].toOpaque())
+                        }
+                    }
+                    for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
+                    for (offset, position) in range.enumerated() {
+                        let eventIndex = work.events[position]
+                        let item = prepared[eventIndex]
+                        prefetchAhead(offset)
+                        rowsBySlot[Int(slots[offset])]._withUnsafeGuaranteedRef { row in
+                            guard item.arrival >= row.nextArrival else { return }
+                            if now >= group.expiresAt(newestEventTime: row.newestEventTime) {
+                                // An expired row (not swept yet) starts afresh, as a removed one would.
+                                row.states = aggregators.map { $0.makeState() }
+                                row.newestEventTime = .min
+                            }
+                            var use: UInt8 = 0
+                            row.states.withUnsafeBufferPointer { states in
+                                for index in aggregators.indices {
+                                    if let filter = filters[index], !filter.evaluate(item.fields) { continue }
+                                    let result = aggregators[index].add(
+                                        item.fields, time: item.time, arrival: item.arrival, now: now, to: states[index])
+                                    if isWindowed[index] && result != .skipped {
+                                        use = max(use, result == .kept ? 2 : 1)
+                                    }
+                                }
+                            }
+                            report(eventIndex, use)
+                            table.cache.invalidate(slot: Int(row.slot))
+                            table.eviction.markReferenced(slot: Int(row.slot))
+                            row.newestEventTime = max(row.newestEventTime, item.time)
+                            row.nextArrival = item.arrival + 1
+                            table.markDirty(row, arrival: item.arrival, at: appliedAt)
+                        }
                     }
                 }
             }
-        }
-        for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
-        for (offset, (eventIndex, key)) in work.enumerated() {
-            let item = prepared[eventIndex]
-            let row = rows[offset]
-            prefetchAhead(offset)
-            guard item.arrival >= row.nextArrival else { continue }
-            if now >= group.expiresAt(newestEventTime: row.newestEventTime) {
-                // An expired row (not swept yet) starts afresh, as a removed one would.
-                row.states = aggregators.map { $0.makeState() }
-                row.newestEventTime = .min
-            }
-            var use: UInt8 = 0
-            row.states.withUnsafeBufferPointer { states in
-                for index in aggregators.indices {
-                    if let filter = filters[index], !filter.evaluate(item.fields) { continue }
-                    let result = aggregators[index].add(item.fields, time: item.time, arrival: item.arrival, now: now, to: states[index])
-                    if isWindowed[index] && result != .skipped {
-                        use = max(use, result == .kept ? 2 : 1)
-                    }
-                }
-            }
-            report(eventIndex, use)
-            table.cache.invalidate(slot: Int(row.slot))
-            table.eviction.markReferenced(slot: Int(row.slot))
-            row.newestEventTime = max(row.newestEventTime, item.time)
-            row.nextArrival = item.arrival + 1
-            table.markDirty(row, key: key, arrival: item.arrival, at: appliedAt)
         }
     }
 

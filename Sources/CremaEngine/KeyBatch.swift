@@ -1,3 +1,4 @@
+import CremaAggregation
 import CremaStorage
 
 /// The encoded entity keys of one read, in one buffer: built once per group and request
@@ -61,6 +62,25 @@ struct KeyBatch {
     mutating func append(_ part: EntityKeyPart) {
         EntityKeyCodec.append(part, to: &bytes)
         ends.append(bytes.count)
+    }
+
+    /// Appends the key made of the string and int fields of `fields` at `keyFieldIndices`, in
+    /// order; false, appending nothing, when one of them is null.
+    ///
+    /// - Complexity: O(size of the key).
+    mutating func appendKey(of fields: [FieldValue], at keyFieldIndices: [Int]) -> Bool {
+        let start = bytes.count
+        for index in keyFieldIndices {
+            switch fields[index] {
+            case .string(let value): EntityKeyCodec.append(.string(value), to: &bytes)
+            case .int(let value): EntityKeyCodec.append(.int(value), to: &bytes)
+            default:
+                bytes.removeSubrange(start...)
+                return false
+            }
+        }
+        ends.append(bytes.count)
+        return true
     }
 
     /// The stored key of `position` as an array (for RocksDB reads of absent rows).

@@ -93,18 +93,4 @@ struct GroupPlan: Sendable {
     func expiresAt(newestEventTime: Int64) -> Int64 {
         expiry?.expiresAt(newestEventTime: newestEventTime) ?? .max
     }
-
-    /// The entity key of an event for this group, or nil when a key field is null.
-    func entityKey(of fields: [FieldValue]) -> [UInt8]? {
-        var key: [UInt8] = []
-        key.reserveCapacity(24)
-        for index in definition.keyFieldIndices {
-            switch fields[index] {
-            case .string(let value): EntityKeyCodec.append(.string(value), to: &key)
-            case .int(let value): EntityKeyCodec.append(.int(value), to: &key)
-            default: return nil
-            }
-        }
-        return key
-    }
 }

@@ -108,11 +108,12 @@ final class GroupTable {
     var unwritten: ArraySlice<DirtyRow> { dirty[dirtyStart...] }
 
     /// Records that `row` changed with the event of arrival number `arrival` at `time`; a row
-    /// already changed keeps its place.
-    func markDirty(_ row: Row, key: [UInt8], arrival: UInt64, at time: ContinuousClock.Instant) {
+    /// already changed keeps its place. A changed row keeps its slot, hence its key in `rows`,
+    /// until it is written: only written rows leave memory.
+    func markDirty(_ row: Row, arrival: UInt64, at time: ContinuousClock.Instant) {
         guard !row.isDirty else { return }
         row.isDirty = true
-        dirty.append(DirtyRow(key: key, row: row, since: arrival, at: time))
+        dirty.append(DirtyRow(row: row, since: arrival, at: time))
     }
 
     /// Puts a row read from RocksDB in memory, taking `size` bytes of the memory budget. Its
@@ -148,9 +149,7 @@ final class GroupTable {
 
 /// A row changed since it was last written.
 struct DirtyRow {
-    /// The row's entity key.
-    let key: [UInt8]
-    /// The row.
+    /// The row (its entity key is the one of its slot in the table's `rows`).
     let row: Row
     /// The arrival number of the first event that changed it since it was written.
     let since: UInt64

@@ -74,13 +74,19 @@ final class RowIndex {
     ///
     /// - Complexity: O(key length) expected.
     func contains(_ key: [UInt8]) -> Bool {
-        key.withUnsafeBytes { slot(of: $0, hash: KeyHash.hash($0)) != RowIndex.emptySlot }
+        key.withUnsafeBytes { contains($0) }
+    }
+
+    /// Whether a row of the key `bytes` is held, without touching the row.
+    ///
+    /// - Complexity: O(key length) expected.
+    func contains(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        slot(of: bytes, hash: KeyHash.hash(bytes)) != RowIndex.emptySlot
     }
 
     /// The key of the row in `slot`.
     func key(ofSlot slot: Int) -> [UInt8] {
-        let place = keyPlaces[slot]
-        return Array(keyBytes[place.start..<(place.start + place.length)])
+        withKey(ofSlot: slot) { Array($0) }
     }
 
     /// Writes the slot of every key of `batch` in `range`, or -1 for a key with no row, to
@@ -108,43 +114,62 @@ final class RowIndex {
         }
     }
 
-    /// The row of each key, in order, inserting `makeRow()` for a key that has none (a later
-    /// occurrence of the same key then gets that row). In phases, so that the misses of different
-    /// keys overlap: hash the keys and prefetch their table entries, prefetch the key bytes and
-    /// row references those entries point to, then look up (prefetching each row object).
+    /// The slot of the row of each key of `batch` in `range`, in order, inserting `makeRow()`
+    /// for a key that has none (a later occurrence of the same key then gets that row). In
+    /// phases, so that the misses of different keys overlap: hash the keys and prefetch their
+    /// table entries, prefetch the key bytes and row references those entries point to, then
+    /// look up (prefetching each row object).
     ///
     /// - Complexity: O(total key length) expected.
-    func rows(of keys: some Collection<[UInt8]>, makingMissing makeRow: () -> Row) -> [Row] {
-        let hashes = keys.map { key in key.withUnsafeBytes { KeyHash.hash($0) } }
-        entries.withUnsafeBufferPointer { entries in
-            let mask = entries.count - 1
-            for hash in hashes { crema_prefetch(entries.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
-            rows.withUnsafeBufferPointer { rows in
-                keyBytes.withUnsafeBytes { keyBytes in
-                    for hash in hashes {
-                        let entry = entries[Int(truncatingIfNeeded: hash) & mask]
-                        guard entry.slot != Self.emptySlot else { continue }
-                        crema_prefetch(keyBytes.baseAddress! + entry.keyStart)
-                        crema_prefetch(rows.baseAddress! + Int(entry.slot))
+    func slots(of batch: KeyBatch, range: Range<Int>, makingMissing makeRow: () -> Row) -> [Int32] {
+        batch.withKeys { keyAt in
+            let hashes = range.map { KeyHash.hash(keyAt($0)) }
+            entries.withUnsafeBufferPointer { entries in
+                let mask = entries.count - 1
+                for hash in hashes { crema_prefetch(entries.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+                rows.withUnsafeBufferPointer { rows in
+                    keyBytes.withUnsafeBytes { keyBytes in
+                        for hash in hashes {
+                            let entry = entries[Int(truncatingIfNeeded: hash) & mask]
+                            guard entry.slot != Self.emptySlot else { continue }
+                            crema_prefetch(keyBytes.baseAddress! + entry.keyStart)
+                            crema_prefetch(rows.baseAddress! + Int(entry.slot))
+                        }
                     }
                 }
             }
-        }
-        var slots: [Int32] = []
-        slots.reserveCapacity(hashes.count)
-        for (key, hash) in zip(keys, hashes) {
-            var rowSlot = key.withUnsafeBytes { slot(of: $0, hash: hash) }
-            if rowSlot == Self.emptySlot {
-                let row = makeRow()
-                key.withUnsafeBytes { insert(row, key: $0, hash: hash) }
-                rowSlot = row.slot
+            var slots: [Int32] = []
+            slots.reserveCapacity(hashes.count)
+            for (position, hash) in zip(range, hashes) {
+                let key = keyAt(position)
+                var rowSlot = slot(of: key, hash: hash)
+                if rowSlot == Self.emptySlot {
+                    let row = makeRow()
+                    insert(row, key: key, hash: hash)
+                    rowSlot = row.slot
+                }
+                slots.append(rowSlot)
+                rows.withUnsafeBufferPointer { rows in
+                    crema_prefetch(UnsafeRawPointer(rows.baseAddress! + Int(rowSlot)).load(as: UnsafeRawPointer.self))
+                }
             }
-            slots.append(rowSlot)
-            rows.withUnsafeBufferPointer { rows in
-                crema_prefetch(UnsafeRawPointer(rows.baseAddress! + Int(rowSlot)).load(as: UnsafeRawPointer.self))
-            }
+            return slots
         }
-        return slots.map { rows[Int($0)] }
+    }
+
+    /// Calls `body` with the rows by slot, unretained (a free slot holds a placeholder row):
+    /// reading them costs no atomic reference counting. They stay valid while no row is
+    /// inserted or removed.
+    func withUnretainedRows<Result>(_ body: (UnsafeBufferPointer<Unmanaged<Row>>) -> Result) -> Result {
+        rows.withUnsafeBufferPointer { rows in
+            rows.withMemoryRebound(to: Unmanaged<Row>.self) { body($0) }
+        }
+    }
+
+    /// Calls `body` with the key bytes of the row in `slot`.
+    func withKey<Result>(ofSlot slot: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        let place = keyPlaces[slot]
+        return keyBytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[place.start..<(place.start + place.length)])) }
     }
 
     /// The slot of `key` or `emptySlot`.

@@ -4,7 +4,7 @@ public enum RowKey {
     /// The `rows` key of an entity's row in a feature group.
     ///
     /// - Complexity: O(n) in the length of the entity key.
-    public static func make(groupID: UInt32, entityKey: [UInt8]) -> [UInt8] {
+    public static func make(groupID: UInt32, entityKey: some Collection<UInt8>) -> [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(4 + entityKey.count)
         withUnsafeBytes(of: groupID.bigEndian) { key.append(contentsOf: $0) }

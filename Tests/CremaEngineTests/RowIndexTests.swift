@@ -92,7 +92,7 @@ struct RowIndexTests {
         }
     }
 
-    @Test("rows(of:) finds held rows, makes each missing row once (in order, across growth) and agrees with a Dictionary", arguments: [4, 5] as [UInt64])
+    @Test("slots(of:) finds held rows, makes each missing row once (in order, across growth) and agrees with a Dictionary", arguments: [4, 5] as [UInt64])
     func rowsOfKeys(seed: UInt64) {
         let index = RowIndex()
         var model: [[UInt8]: Row] = [:]
@@ -106,11 +106,18 @@ struct RowIndexTests {
         // Batches of 64 keys with repeats, as the writer takes them: some held, some new.
         for _ in 0..<100 {
             let batch = (0..<64).map { _ in keys[Int(random.next() % UInt64(keys.count))] }
+            var keyBatch = KeyBatch(reservingCapacity: batch.count, bytesPerKey: 8)
+            for key in batch { keyBatch.append(try! EntityKeyCodec.decode(key)) }
             var made = 0
-            let rows = index.rows(of: batch) {
+            let makeRow = {
                 made += 1
                 return Row(states: [], newestEventTime: 2, nextArrival: 0)
             }
+            // A range from the middle first, then the start: a range sees rows the other made.
+            let later = index.slots(of: keyBatch, range: 8..<batch.count, makingMissing: makeRow)
+            let first = index.slots(of: keyBatch, range: 0..<8, makingMissing: makeRow)
+            #expect(first.count == 8 && later.count == batch.count - 8)
+            let rows = index.withUnretainedRows { rows in (first + later).map { rows[Int($0)].takeUnretainedValue() } }
             #expect(made == Set(batch).subtracting(model.keys).count, "one new row per new key")
             for (key, row) in zip(batch, rows) {
                 if let held = model[key] { #expect(row === held) } else { model[key] = row }
