@@ -65,7 +65,7 @@ extension Engine {
         let pipeline = RowPrefetchPipeline.encoding
         let rowOffset = MemoryLayout<DirtyRow>.offset(of: \DirtyRow.row)!
         return entries.withUnsafeBufferPointer { entries in
-            group.aggregators.withUnsafeBufferPointer { aggregators in
+            group.aggregators.withUnretainedElements { aggregators in
                 let prefetch = { (position: Int) in
                     pipeline.prefetch(at: position, count: entries.count, aggregators: aggregators) {
                         UnsafeRawPointer(entries.baseAddress! + $0).load(fromByteOffset: rowOffset, as: UnsafeRawPointer.self)

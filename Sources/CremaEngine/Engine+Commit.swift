@@ -249,9 +249,9 @@ extension Engine {
         // while the events apply.
         table.rows.withUnretainedRows { rowsBySlot in
             slots.withUnsafeBufferPointer { slots in
-                aggregators.withUnsafeBufferPointer { aggregators in
+                aggregators.withUnretainedElements { unretainedAggregators in
                     let prefetchAhead = { (offset: Int) in
-                        pipeline.prefetch(at: offset, count: slots.count, aggregators: aggregators) {
+                        pipeline.prefetch(at: offset, count: slots.count, aggregators: unretainedAggregators) {
                             UnsafeRawPointer(rowsBySlot[Int(slots[$0])].toOpaque())
                         }
                     }
@@ -268,11 +268,14 @@ extension Engine {
                                 row.newestEventTime = .min
                             }
                             var use: UInt8 = 0
-                            row.states.withUnsafeBufferPointer { states in
+                            row.states.withUnretainedElements { states in
                                 for index in aggregators.indices {
                                     if let filter = filters[index], !filter.evaluate(item.fields) { continue }
-                                    let result = aggregators[index].add(
-                                        item.fields, time: item.time, arrival: item.arrival, now: now, to: states[index])
+                                    let result = unretainedAggregators[index]._withUnsafeGuaranteedRef { aggregator in
+                                        states[index]._withUnsafeGuaranteedRef { state in
+                                            aggregator.add(item.fields, time: item.time, arrival: item.arrival, now: now, to: state)
+                                        }
+                                    }
                                     if isWindowed[index] && result != .skipped {
                                         use = max(use, result == .kept ? 2 : 1)
                                     }

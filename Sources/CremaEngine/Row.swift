@@ -68,11 +68,17 @@ final class Row {
 
     /// The row's stored form: one section per aggregate, written into one buffer.
     func encode(of group: GroupPlan) -> [UInt8] {
-        RowCodec.encode(
-            aggregateIDs: group.sortedAggregateIDs, newestEventTime: newestEventTime, nextArrival: nextArrival
-        ) { index, bytes in
-            let aggregate = group.aggregateIndicesByID[index]
-            group.aggregators[aggregate].encode(states[aggregate], into: &bytes)
+        group.aggregators.withUnretainedElements { aggregators in
+            states.withUnretainedElements { states in
+                RowCodec.encode(
+                    aggregateIDs: group.sortedAggregateIDs, newestEventTime: newestEventTime, nextArrival: nextArrival
+                ) { index, bytes in
+                    let aggregate = group.aggregateIndicesByID[index]
+                    aggregators[aggregate]._withUnsafeGuaranteedRef { aggregator in
+                        states[aggregate]._withUnsafeGuaranteedRef { aggregator.encode($0, into: &bytes) }
+                    }
+                }
+            }
         }
     }
 }

@@ -161,9 +161,7 @@ final class RowIndex {
     /// reading them costs no atomic reference counting. They stay valid while no row is
     /// inserted or removed.
     func withUnretainedRows<Result>(_ body: (UnsafeBufferPointer<Unmanaged<Row>>) -> Result) -> Result {
-        rows.withUnsafeBufferPointer { rows in
-            rows.withMemoryRebound(to: Unmanaged<Row>.self) { body($0) }
-        }
+        rows.withUnretainedElements(body)
     }
 
     /// Calls `body` with the key bytes of the row in `slot`.

@@ -28,7 +28,7 @@ struct RowPrefetchPipeline {
     /// rows get every step) of `count` rows whose objects `rowAddress` gives.
     @inline(__always)
     func prefetch(
-        at position: Int, count: Int, aggregators: UnsafeBufferPointer<SpecializedAggregator>,
+        at position: Int, count: Int, aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>,
         rowAddress: (Int) -> UnsafeRawPointer
     ) {
         func row(_ ahead: Int) -> UnsafeRawPointer? {
@@ -72,12 +72,14 @@ extension Row {
     /// Prefetches one depth of what adding an event will touch in each state of the row at
     /// `address` (`Aggregator.prefetch`); its state objects must be in the cache.
     @inline(__always)
-    static func prefetchContents(ofRowAt address: UnsafeRawPointer, depth: Int, of aggregators: UnsafeBufferPointer<SpecializedAggregator>) {
+    static func prefetchContents(ofRowAt address: UnsafeRawPointer, depth: Int, of aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>) {
         let storage = stateStorage(ofRowAt: address)
         let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
         for index in 0..<count {
             let state = storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self)
-            Unmanaged<AggregateState>.fromOpaque(state)._withUnsafeGuaranteedRef { aggregators[index].prefetch($0, depth: depth) }
+            Unmanaged<AggregateState>.fromOpaque(state)._withUnsafeGuaranteedRef { state in
+                aggregators[index]._withUnsafeGuaranteedRef { $0.prefetch(state, depth: depth) }
+            }
         }
     }
 }
