@@ -58,17 +58,14 @@ struct SequenceEntries: Sendable, Equatable {
     /// is not kept.
     ///
     /// - Complexity: O(1) amortized plus the move of the buffer when the oldest entry drops,
-    ///   for an event newer than every entry (the usual case); O(size of the entries) otherwise.
+    ///   for an event newer than every entry (the usual case); O(size of the entries) otherwise,
+    ///   without allocating either way.
     mutating func insert(time: Int64, arrival: UInt64, limit: Int, writeValues: (inout [UInt8]) -> Void) {
         let insertionOffset = offsetAfterEntries(olderThan: time, arrival: arrival, limit: limit)
         guard let insertionOffset else { return }
-        if insertionOffset == bytes.count {
-            Self.appendEntry(time: time, arrival: arrival, to: &bytes, writeValues: writeValues)
-        } else {
-            var entry: [UInt8] = []
-            Self.appendEntry(time: time, arrival: arrival, to: &entry, writeValues: writeValues)
-            bytes.insert(contentsOf: entry, at: insertionOffset)
-        }
+        let end = bytes.count
+        Self.appendEntry(time: time, arrival: arrival, to: &bytes, writeValues: writeValues)
+        if insertionOffset < end { moveLastEntry(from: end, to: insertionOffset) }
         count += 1
         if count > limit { dropOldest() }
     }
@@ -112,6 +109,22 @@ struct SequenceEntries: Sendable, Equatable {
                 end = start
             }
             return newer < limit ? end : nil
+        }
+    }
+
+    /// Moves the entry appended at `start` (the last one) to `offset`, the entries between
+    /// moving after it.
+    ///
+    /// - Complexity: O(size of the entries from `offset`).
+    private mutating func moveLastEntry(from start: Int, to offset: Int) {
+        bytes.withUnsafeMutableBytes { buffer in
+            let base = buffer.baseAddress!
+            let entryCount = buffer.count - start
+            withUnsafeTemporaryAllocation(byteCount: entryCount, alignment: 1) { entry in
+                entry.baseAddress!.copyMemory(from: base + start, byteCount: entryCount)
+                (base + offset + entryCount).copyMemory(from: base + offset, byteCount: start - offset)
+                (base + offset).copyMemory(from: entry.baseAddress!, byteCount: entryCount)
+            }
         }
     }
 

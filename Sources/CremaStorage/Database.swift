@@ -79,10 +79,11 @@ public final class Database: @unchecked Sendable {
         let columnFamilyOptions = names.map { name in
             let familyOptions = rocksdb_options_create_copy(databaseOptions)!
             rocksdb_options_set_write_buffer_size(familyOptions, max(options.writeBufferBytes, 1 << 20))
+            // The log's values are LZ4 blocks already: compressing them again costs a flush CPU
+            // and saves nothing.
+            let compresses = options.usesLZ4Compression && name != ColumnFamily.log.name
             rocksdb_options_set_compression(
-                familyOptions,
-                Int32(options.usesLZ4Compression ? rocksdb_lz4_compression : rocksdb_no_compression)
-            )
+                familyOptions, Int32(compresses ? rocksdb_lz4_compression : rocksdb_no_compression))
             let tableOptions = rocksdb_block_based_options_create()!
             rocksdb_block_based_options_set_block_cache(tableOptions, blockCache)
             if name == ColumnFamily.rows.name {

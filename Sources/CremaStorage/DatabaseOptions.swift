@@ -10,7 +10,7 @@ public struct DatabaseOptions: Hashable, Sendable {
     public var rowCacheBytes: Int
     /// Bits per key of the bloom filter on `rows`; 0 disables it.
     public var rowsBloomBitsPerKey: Double
-    /// Whether SST blocks of every column family are LZ4-compressed.
+    /// Whether SST blocks are LZ4-compressed (those of `log` never are: its values are LZ4 blocks).
     public var usesLZ4Compression: Bool
     /// Bytes of one memtable before it is flushed (at least 1 MiB is used).
     public var writeBufferBytes: Int
