@@ -33,6 +33,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // The crema binary's allocator (see Sources/crema/Allocator.swift).
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
         .target(name: "CPrefetch"),
         .target(name: "CremaAggregation", dependencies: ["CPrefetch"], swiftSettings: swiftSettings),
         .target(
@@ -79,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "crema",
             dependencies: [
-                "CremaAggregation", "CremaSpec", "CremaStorage", "CremaEngine", "CremaIngest", "CremaServing",
+                "CremaAggregation", "CremaSpec", "CremaStorage", "CremaEngine", "CremaIngest", "CremaServing", "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

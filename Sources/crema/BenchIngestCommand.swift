@@ -106,7 +106,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
             let statistics = engine.statistics
             engine.shutdown()
             database.close()
-            print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key, key skew \(keySkew)")
+            print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key, key skew \(keySkew), \(Allocator.description)")
             print("| events | accepted | seconds | events/s applied | CPU µs per event | commits | checkpoints |")
             print("|---|---|---|---|---|---|---|")
             print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(statistics.commits) | \(statistics.checkpoints) |")
@@ -143,7 +143,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let estimate = engine.estimatedRowMemory
         database.close()
 
-        print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, key skew \(keySkew), durability \(durability)")
+        print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, key skew \(keySkew), durability \(durability), \(Allocator.description)")
         print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows | estimated row MB |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         let perMillion = rows > 0 ? Double(residentGrowth) / Double(rows) : 0
