@@ -18,13 +18,16 @@ final class TiledAggregateState<State>: AggregateState {
         others = Array(repeating: TileSeries(), count: max(seriesCount - 1, 0))
     }
 
-    /// Prefetches, from raw memory, what adding to the newest tile of each series reads, one
-    /// dependent step per `depth` (see `Aggregator.prefetch`): series 0 gets its tile buffer,
-    /// newest tile and that tile's contents (`contents` on the address of its state); series 1
-    /// onwards, held in a second buffer, one step later and without contents.
+    /// Prefetches, from raw memory, what adding an event at `time` reads, one dependent step
+    /// per `depth` (see `Aggregator.prefetch`): series 0 (of hop `hops[0]`) gets its tile
+    /// buffer, newest tiles and the contents of the event's tile (`contents` on the address of
+    /// its state); series 1 onwards, held in a second buffer, one step later and without contents.
     @inline(__always)
-    func prefetch(depth: Int, seriesCount: Int, contents: (UnsafeRawPointer) -> Void) {
-        withUnsafeMutablePointer(to: &first) { TileSeries<State>.prefetch(seriesAt: UnsafeRawPointer($0), depth: depth, contents: contents) }
+    func prefetch(depth: Int, hops: [Int64], time: Int64, contents: (UnsafeRawPointer) -> Void) {
+        let seriesCount = hops.count
+        withUnsafeMutablePointer(to: &first) {
+            TileSeries<State>.prefetch(seriesAt: UnsafeRawPointer($0), depth: depth, index: floorDivide(time, hops[0]), contents: contents)
+        }
         guard seriesCount > 1 else { return }
         let storage = withUnsafeMutablePointer(to: &others) { Prefetch.storage(ofCollectionAt: UnsafeRawPointer($0)) }
         guard depth > 0 else {
@@ -33,7 +36,9 @@ final class TiledAggregateState<State>: AggregateState {
         }
         let elements = storage + Prefetch.arrayElementsOffset
         for index in 0..<(seriesCount &- 1) {
-            TileSeries<State>.prefetch(seriesAt: elements + index &* MemoryLayout<TileSeries<State>>.stride, depth: depth &- 1) { _ in }
+            TileSeries<State>.prefetch(
+                seriesAt: elements + index &* MemoryLayout<TileSeries<State>>.stride, depth: depth &- 1, index: .max
+            ) { _ in }
         }
     }
 

@@ -12,11 +12,11 @@ public protocol Aggregator: Sendable {
     /// server clock (it drives retention and lateness).
     func add(_ fields: [FieldValue], time: Int64, arrival: UInt64, now: Int64, to state: AggregateState) -> AddOutcome
 
-    /// Prefetches the memory an `add` to `state` will touch, one dependent step per `depth`
-    /// (0 up to `Prefetch.depths - 1`), each a few events after the one before: the engine
-    /// calls it ahead of applying events to rows much larger than the caches. A hint: it
-    /// changes nothing.
-    func prefetch(_ state: AggregateState, depth: Int)
+    /// Prefetches the memory an `add` of an event at `time` to `state` will touch (`Int64.max`:
+    /// the newest tiles), one dependent step per `depth` (0 up to `Prefetch.depths - 1`), each
+    /// a few events after the one before: the engine calls it ahead of applying events to rows
+    /// much larger than the caches. A hint: it changes nothing.
+    func prefetch(_ state: AggregateState, depth: Int, time: Int64)
 
     /// The value of feature `feature` (an index into the windows, or 0 for lifetime) read at `time`.
     func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue

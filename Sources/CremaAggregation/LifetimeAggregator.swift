@@ -24,7 +24,7 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
 
     /// Prefetches the state's buffers at depth 0 (see `Aggregator.prefetch`): the state object
     /// is in the cache by then, and its buffers are one step away.
-    func prefetch(_ state: AggregateState, depth: Int) {
+    func prefetch(_ state: AggregateState, depth: Int, time: Int64) {
         guard depth == 0 else { return }
         kernel.prefetchContents(ofStateAt: lifetime(state).valueAddress)
     }

@@ -12,7 +12,7 @@ public final class SpecializedAggregator: Aggregator {
     /// `add` of the base.
     private let addBody: @Sendable ([FieldValue], Int64, UInt64, Int64, AggregateState) -> AddOutcome
     /// `prefetch` of the base.
-    private let prefetchBody: @Sendable (AggregateState, Int) -> Void
+    private let prefetchBody: @Sendable (AggregateState, Int, Int64) -> Void
     /// `result` of the base.
     private let resultBody: @Sendable (AggregateState, Int, Int64) -> FeatureValue
     /// `readResults` of the base.
@@ -33,7 +33,7 @@ public final class SpecializedAggregator: Aggregator {
         featureCount = base.featureCount
         makeStateBody = { base.makeState() }
         addBody = { base.add($0, time: $1, arrival: $2, now: $3, to: $4) }
-        prefetchBody = { base.prefetch($0, depth: $1) }
+        prefetchBody = { base.prefetch($0, depth: $1, time: $2) }
         resultBody = { base.result(of: $0, feature: $1, at: $2) }
         readResultsBody = { (bytes, features, time, body) throws(AggregationError) in
             try base.readResults(ofEncoded: bytes, features: features, at: time, body)
@@ -53,7 +53,7 @@ public final class SpecializedAggregator: Aggregator {
     }
 
     /// Prefetches what an add will touch (see `Aggregator.prefetch`).
-    public func prefetch(_ state: AggregateState, depth: Int) { prefetchBody(state, depth) }
+    public func prefetch(_ state: AggregateState, depth: Int, time: Int64) { prefetchBody(state, depth, time) }
 
     /// Reads one feature (see `Aggregator.result`).
     public func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {

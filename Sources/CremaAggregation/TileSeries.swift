@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// One tile of a series: its index k and the partial state of the events in `[k·H, (k+1)·H)`.
 struct Tile<State> {
     /// The tile index k.
@@ -60,11 +62,13 @@ struct TileSeries<State> {
         return position
     }
 
-    /// Prefetches, from raw memory, one dependent step (`depth` 0, 1, 2) of what adding to the
-    /// newest tile of the series at `address` reads: the tile buffer's header and first tiles,
-    /// the newest tile, and `contents` of the address of its state.
+    /// Prefetches, from raw memory, one dependent step (`depth` 0, 1, 2) of what adding to tile
+    /// `index` of the series at `address` reads: the tile buffer's header and first tiles, the
+    /// newest tiles (the line of the newest and the line before), and `contents` of the address
+    /// of the state of tile `index` when it is among those, else of the newest tile. Events
+    /// mostly land in the newest tile or the one before it; `index: .max` means the newest.
     @inline(__always)
-    static func prefetch(seriesAt address: UnsafeRawPointer, depth: Int, contents: (UnsafeRawPointer) -> Void) {
+    static func prefetch(seriesAt address: UnsafeRawPointer, depth: Int, index: Int64, contents: (UnsafeRawPointer) -> Void) {
         let storage = Prefetch.storage(ofCollectionAt: address)
         guard depth > 0 else {
             Prefetch.lines(2, from: storage)
@@ -72,12 +76,23 @@ struct TileSeries<State> {
         }
         let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
         guard count > 0 else { return }
-        let newest = storage + (Prefetch.arrayElementsOffset &+ (count &- 1) &* MemoryLayout<Tile<State>>.stride)
-        if depth == 1 {
-            Prefetch.lines(1, from: newest)
-        } else {
-            contents(newest + MemoryLayout<Tile<State>>.offset(of: \Tile<State>.state)!)
+        let stride = MemoryLayout<Tile<State>>.stride
+        let elements = storage + Prefetch.arrayElementsOffset
+        let newest = elements + (count &- 1) &* stride
+        guard depth > 1 else {
+            crema_prefetch(newest)
+            crema_prefetch(newest - Prefetch.lineBytes)
+            return
         }
+        // Back from the newest tile, within the two lines prefetched at depth 1; the newest
+        // when the event's tile is not there (a new tile holds nothing to prefetch).
+        let indexOffset = MemoryLayout<Tile<State>>.offset(of: \Tile<State>.index)!
+        var tile = newest
+        while tile > elements, newest - tile < Prefetch.lineBytes, tile.load(fromByteOffset: indexOffset, as: Int64.self) > index {
+            tile -= stride
+        }
+        if tile.load(fromByteOffset: indexOffset, as: Int64.self) != index { tile = newest }
+        contents(tile + MemoryLayout<Tile<State>>.offset(of: \Tile<State>.state)!)
     }
 
     /// Drops the tiles with index below `bound`.

@@ -56,9 +56,10 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         return true
     }
 
-    /// Prefetches the newest tiles of every series and their contents (see `Aggregator.prefetch`).
-    func prefetch(_ state: AggregateState, depth: Int) {
-        tiles(state).prefetch(depth: depth, seriesCount: layout.hops.count) { kernel.prefetchContents(ofStateAt: $0) }
+    /// Prefetches the newest tiles of every series and the contents of the event's tile (see
+    /// `Aggregator.prefetch`).
+    func prefetch(_ state: AggregateState, depth: Int, time: Int64) {
+        tiles(state).prefetch(depth: depth, hops: layout.hops, time: time) { kernel.prefetchContents(ofStateAt: $0) }
     }
 
     /// Merges the window's tiles into a local state and finalizes it.

@@ -67,9 +67,10 @@ extension Engine {
         return entries.withUnsafeBufferPointer { entries in
             group.aggregators.withUnretainedElements { aggregators in
                 let prefetch = { (position: Int) in
-                    pipeline.prefetch(at: position, count: entries.count, aggregators: aggregators) {
-                        UnsafeRawPointer(entries.baseAddress! + $0).load(fromByteOffset: rowOffset, as: UnsafeRawPointer.self)
-                    }
+                    pipeline.prefetch(
+                        at: position, count: entries.count, aggregators: aggregators,
+                        rowAddress: { UnsafeRawPointer(entries.baseAddress! + $0).load(fromByteOffset: rowOffset, as: UnsafeRawPointer.self) },
+                        eventTime: { _ in .max })
                 }
                 for position in -pipeline.lead..<0 { prefetch(position) }
                 return entries.indices.map { position in

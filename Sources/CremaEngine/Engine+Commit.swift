@@ -244,6 +244,7 @@ extension Engine {
         let filters = group.definition.aggregates.map(\.filter)
         let isWindowed = group.isWindowed
         let slots = table.rows.slots(of: work.keys, range: range) { Row(emptyOf: group) }
+        let times = range.map { prepared[work.events[$0]].time }
         let pipeline = RowPrefetchPipeline.applying
         // Rows are read unretained: the table holds them, and no row is inserted or removed
         // while the events apply.
@@ -251,9 +252,9 @@ extension Engine {
             slots.withUnsafeBufferPointer { slots in
                 aggregators.withUnretainedElements { unretainedAggregators in
                     let prefetchAhead = { (offset: Int) in
-                        pipeline.prefetch(at: offset, count: slots.count, aggregators: unretainedAggregators) {
-                            UnsafeRawPointer(rowsBySlot[Int(slots[$0])].toOpaque())
-                        }
+                        pipeline.prefetch(
+                            at: offset, count: slots.count, aggregators: unretainedAggregators,
+                            rowAddress: { UnsafeRawPointer(rowsBySlot[Int(slots[$0])].toOpaque()) }, eventTime: { times[$0] })
                     }
                     for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
                     for (offset, position) in range.enumerated() {

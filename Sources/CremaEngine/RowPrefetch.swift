@@ -25,11 +25,12 @@ struct RowPrefetchPipeline {
     static let encoding = RowPrefetchPipeline(rowObjects: 5, stateLists: 4, stateObjects: 3, contents: [2, 1])
 
     /// Runs the steps due while the work is at row `position` (from `-lead`, so that the first
-    /// rows get every step) of `count` rows whose objects `rowAddress` gives.
+    /// rows get every step) of `count` rows whose objects `rowAddress` gives, for events at
+    /// `eventTime` (`Int64.max` for the newest tiles).
     @inline(__always)
     func prefetch(
         at position: Int, count: Int, aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>,
-        rowAddress: (Int) -> UnsafeRawPointer
+        rowAddress: (Int) -> UnsafeRawPointer, eventTime: (Int) -> Int64
     ) {
         func row(_ ahead: Int) -> UnsafeRawPointer? {
             (0..<count).contains(position &+ ahead) ? rowAddress(position &+ ahead) : nil
@@ -38,7 +39,9 @@ struct RowPrefetchPipeline {
         if let address = row(stateLists) { Row.prefetchStateList(ofRowAt: address) }
         if let address = row(stateObjects) { Row.prefetchStates(ofRowAt: address) }
         for (depth, distance) in contents.enumerated() {
-            if let address = row(distance) { Row.prefetchContents(ofRowAt: address, depth: depth, of: aggregators) }
+            if let address = row(distance) {
+                Row.prefetchContents(ofRowAt: address, depth: depth, of: aggregators, time: eventTime(position &+ distance))
+            }
         }
     }
 }
@@ -69,16 +72,18 @@ extension Row {
         }
     }
 
-    /// Prefetches one depth of what adding an event will touch in each state of the row at
-    /// `address` (`Aggregator.prefetch`); its state objects must be in the cache.
+    /// Prefetches one depth of what adding an event at `time` will touch in each state of the
+    /// row at `address` (`Aggregator.prefetch`); its state objects must be in the cache.
     @inline(__always)
-    static func prefetchContents(ofRowAt address: UnsafeRawPointer, depth: Int, of aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>) {
+    static func prefetchContents(
+        ofRowAt address: UnsafeRawPointer, depth: Int, of aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>, time: Int64
+    ) {
         let storage = stateStorage(ofRowAt: address)
         let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
         for index in 0..<count {
             let state = storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self)
             Unmanaged<AggregateState>.fromOpaque(state)._withUnsafeGuaranteedRef { state in
-                aggregators[index]._withUnsafeGuaranteedRef { $0.prefetch(state, depth: depth) }
+                aggregators[index]._withUnsafeGuaranteedRef { $0.prefetch(state, depth: depth, time: time) }
             }
         }
     }

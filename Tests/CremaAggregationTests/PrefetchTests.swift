@@ -14,7 +14,8 @@ import Testing
         }
     }
 
-    @Test func newestTileAddressIsTheNewestTilesState() {
+    @Test(arguments: [(8, 42), (5, 9), (3, 7), (9, 42), (4, 42), (.max, 42)] as [(Int64, Int64)])
+    func contentsAddressIsTheStateOfTheEventsTileOrTheNewest(index: Int64, expected: Int64) {
         var series = TileSeries<Int64>()
         for (index, count) in [(3, 7), (5, 9), (8, 42)] {
             let position = series.position(of: Int64(index), inserting: 0)
@@ -23,15 +24,17 @@ import Testing
         var seen: [Int64] = []
         withUnsafeMutablePointer(to: &series) { address in
             for depth in 0..<Prefetch.depths {
-                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth) { seen.append($0.load(as: Int64.self)) }
+                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth, index: index) { seen.append($0.load(as: Int64.self)) }
             }
         }
-        #expect(seen == [42], "only the deepest step reads the newest tile's state")
+        #expect(seen == [expected], "only the deepest step reads a tile's state: the event's tile, else the newest")
 
         var empty = TileSeries<Int64>()
         withUnsafeMutablePointer(to: &empty) { address in
             for depth in 0..<Prefetch.depths {
-                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth) { _ in Issue.record("an empty series has no newest tile") }
+                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth, index: index) { _ in
+                    Issue.record("an empty series has no tile")
+                }
             }
         }
     }
@@ -51,7 +54,9 @@ import Testing
         for subject in [empty, state] {
             var before: [UInt8] = []
             aggregator.encode(subject, into: &before)
-            for depth in 0..<Prefetch.depths { aggregator.prefetch(subject, depth: depth) }
+            for depth in 0..<Prefetch.depths {
+                for time in [now, now - Milliseconds.hour, now - 3 * Milliseconds.hour, .max] { aggregator.prefetch(subject, depth: depth, time: time) }
+            }
             var after: [UInt8] = []
             aggregator.encode(subject, into: &after)
             #expect(after == before)
