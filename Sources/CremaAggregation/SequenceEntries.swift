@@ -99,14 +99,11 @@ struct SequenceEntries: Sendable, Equatable {
             var end = buffer.count
             var newer = 0
             while end > 0 {
-                let length = Int(buffer.loadUnaligned(fromByteOffset: end - Self.trailerBytes, as: UInt32.self).littleEndian)
-                let start = end - Self.trailerBytes - length - Self.headerBytes
-                let entryTime = Int64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + 4, as: Int64.self))
-                let entryArrival = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + 12, as: UInt64.self))
-                let isNewer = entryTime != time ? entryTime > time : entryArrival > arrival
+                let entry = Frame(endingAt: end, in: buffer)
+                let isNewer = entry.time != time ? entry.time > time : entry.arrival > arrival
                 guard isNewer else { break }
                 newer += 1
-                end = start
+                end = entry.start
             }
             return newer < limit ? end : nil
         }
@@ -144,16 +141,32 @@ struct SequenceEntries: Sendable, Equatable {
         bytes.withUnsafeBytes { buffer in
             var end = buffer.count
             while end > 0 {
-                let length = Int(buffer.loadUnaligned(fromByteOffset: end - Self.trailerBytes, as: UInt32.self).littleEndian)
-                let valuesStart = end - Self.trailerBytes - length
-                let start = valuesStart - Self.headerBytes
-                body(
-                    Int64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + 4, as: Int64.self)),
-                    UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + 12, as: UInt64.self)),
-                    UnsafeRawBufferPointer(rebasing: buffer[valuesStart..<(valuesStart + length)])
-                )
-                end = start
+                let entry = Frame(endingAt: end, in: buffer)
+                body(entry.time, entry.arrival, UnsafeRawBufferPointer(rebasing: buffer[entry.values]))
+                end = entry.start
             }
+        }
+    }
+
+    /// The frame of one entry, read back from its trailer.
+    private struct Frame {
+        /// Where the entry's header starts.
+        let start: Int
+        /// Where its values are.
+        let values: Range<Int>
+        /// Its event time.
+        let time: Int64
+        /// Its arrival.
+        let arrival: UInt64
+
+        /// The frame of the entry that ends at `end` in `buffer`.
+        @inline(__always)
+        init(endingAt end: Int, in buffer: UnsafeRawBufferPointer) {
+            let length = Int(buffer.loadUnaligned(fromByteOffset: end - SequenceEntries.trailerBytes, as: UInt32.self).littleEndian)
+            values = (end - SequenceEntries.trailerBytes - length)..<(end - SequenceEntries.trailerBytes)
+            start = values.lowerBound - SequenceEntries.headerBytes
+            time = Int64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + 4, as: Int64.self))
+            arrival = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + 12, as: UInt64.self))
         }
     }
 
