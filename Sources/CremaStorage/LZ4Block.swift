@@ -1,13 +1,18 @@
 import CLZ4
 
 /// One LZ4-compressed block: the uncompressed length as an unsigned LEB128 varint, then the
-/// output of `LZ4_compress_default`.
+/// output of `LZ4_compress_fast` at acceleration `acceleration`.
 ///
 /// Decompression checks every length before allocating or copying, so malformed input throws
 /// instead of crashing or allocating without bound.
 public enum LZ4Block {
     /// The largest input LZ4 compresses in one block (`LZ4_MAX_INPUT_SIZE`, about 2 GB).
     public static let maxInputCount = Int(LZ4_MAX_INPUT_SIZE)
+    /// LZ4's acceleration: on a block of 4,700 lines shaped like `crema bench ingest`'s view
+    /// events (1.46 MB; a C program timing liblz4), 8 compresses at
+    /// 865 MB/s against 687 MB/s for 1 (`LZ4_compress_default`), to 33.8 % against 33.9 %
+    /// of the input (2026-11-26); 16 loses ratio (39.8 %). The format is the same.
+    static let acceleration: Int32 = 8
 
     /// Compresses `bytes` into one block.
     ///
@@ -24,11 +29,11 @@ public enum LZ4Block {
             let source = bytes.baseAddress ?? UnsafeRawPointer(placeholderPointer)
             return [UInt8](unsafeUninitializedCapacity: header.count + bound) { buffer, initializedCount in
                 let headerEnd = buffer.initialize(fromContentsOf: header)
-                let written = LZ4_compress_default(
+                let written = LZ4_compress_fast(
                     source.assumingMemoryBound(to: CChar.self),
                     UnsafeMutableRawPointer(buffer.baseAddress! + headerEnd).assumingMemoryBound(to: CChar.self),
-                    Int32(bytes.count), Int32(bound))
-                precondition(written > 0, "LZ4_compress_default failed within its own bound")
+                    Int32(bytes.count), Int32(bound), acceleration)
+                precondition(written > 0, "LZ4_compress_fast failed within its own bound")
                 initializedCount = headerEnd + Int(written)
             }
         }
