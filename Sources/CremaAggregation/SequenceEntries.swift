@@ -100,8 +100,7 @@ struct SequenceEntries: Sendable, Equatable {
             var newer = 0
             while end > 0 {
                 let entry = Frame(endingAt: end, in: buffer)
-                let isNewer = entry.time != time ? entry.time > time : entry.arrival > arrival
-                guard isNewer else { break }
+                guard Stamped<[FieldValue]>.isNewer(time: entry.time, arrival: entry.arrival, than: time, arrival) else { break }
                 newer += 1
                 end = entry.start
             }

@@ -11,7 +11,14 @@ struct Stamped<Value: Sendable & Equatable>: Sendable, Equatable {
     /// Whether this event comes after `other` by (event time, arrival).
     @inline(__always)
     func isNewer(than other: Stamped) -> Bool {
-        time != other.time ? time > other.time : arrival > other.arrival
+        Self.isNewer(time: time, arrival: arrival, than: other.time, other.arrival)
+    }
+
+    /// Whether an event at (`time`, `arrival`) comes after one at (`otherTime`, `otherArrival`):
+    /// the later event time, ties broken by the later arrival.
+    @inline(__always)
+    static func isNewer(time: Int64, arrival: UInt64, than otherTime: Int64, _ otherArrival: UInt64) -> Bool {
+        time != otherTime ? time > otherTime : arrival > otherArrival
     }
 
     /// Appends the zigzag time and the varint arrival (the value is the caller's).
