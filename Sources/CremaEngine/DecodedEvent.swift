@@ -1,4 +1,5 @@
 import CremaAggregation
+import CremaStorage
 
 /// One event decoded from an NDJSON line, checked against its event schema.
 public struct DecodedEvent: Sendable {
@@ -26,17 +27,39 @@ public struct DecodedEvent: Sendable {
     }
 }
 
-/// Events from one connection handed to the engine together.
+/// Events from one connection handed to the engine together, with their lines as the event
+/// log keeps them, compressed as they are added (so by the thread that decodes them, not the
+/// engine's writer).
 public struct IngestBatch: Sendable {
     /// The producer named in the connection's hello, or nil (at-least-once, no dedup).
     public var producer: String?
     /// The events, in line order.
-    public var events: [DecodedEvent]
+    public private(set) var events: [DecodedEvent] = []
+    /// The events' `seq`s and lines, for the event log.
+    private var log = LogSegment.Builder()
 
-    /// Creates a batch.
+    /// An empty batch.
+    public init(producer: String?) {
+        self.producer = producer
+    }
+
+    /// A batch of `events`.
     public init(producer: String?, events: [DecodedEvent]) {
         self.producer = producer
-        self.events = events
+        self.events.reserveCapacity(events.count)
+        for event in events { append(event) }
+    }
+
+    /// Adds an event after the others.
+    /// - Complexity: amortized O(length of its line).
+    public mutating func append(_ event: DecodedEvent) {
+        events.append(event)
+        log.append(producerSequence: event.sequence, line: event.raw)
+    }
+
+    /// The events as the log keeps them; compresses those not compressed yet.
+    func logSegment() -> LogSegment {
+        log.finish(producer: producer ?? "")
     }
 }
 

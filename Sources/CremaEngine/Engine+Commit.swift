@@ -44,29 +44,32 @@ extension Engine {
     /// holds apply faster.
     static let eventsPerLockHold = 128
 
-    /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events, the
-    /// producers' last `seq` and the next arrival number. The WriteBatch is written while the
-    /// groups apply the events (it holds nothing they compute). Changed rows reach RocksDB at a
-    /// later checkpoint; until then the logged events replay them after a crash. Writer thread
-    /// only.
+    /// Applies one micro-batch and writes it as one atomic WriteBatch: the raw events (each
+    /// batch's `logSegments` entry, which its submitter compressed), the producers' last `seq`
+    /// and the next arrival number. The WriteBatch is written while the groups apply the events
+    /// (it holds nothing they compute). Changed rows reach RocksDB at a later checkpoint; until
+    /// then the logged events replay them after a crash. Writer thread only.
     ///
     /// - Returns: one outcome per batch, in order.
-    func commit(_ batches: [IngestBatch]) throws(EngineError) -> [IngestOutcome] {
+    func commit(_ batches: [IngestBatch], logSegments: [LogSegment]) throws(EngineError) -> [IngestOutcome] {
         let now = configuration.clock()
         var outcomes = [IngestOutcome](repeating: IngestOutcome(), count: batches.count)
         var newSequences: [String: UInt64] = [:]
         var prepared: [PreparedEvent] = []
         var owners: [Int] = []
-        var records: [LogRecord] = []
+        var accepted: [LogCodec.AcceptedSegment] = []
         let firstArrival = nextArrival
 
         for (batchIndex, batch) in batches.enumerated() {
             // Sequences only grow within a batch: the settled one is looked up once per batch.
             var settled = batch.producer.map { newSequences[$0] ?? settledSequence(of: $0) } ?? 0
-            for event in batch.events {
+            let batchFirstArrival = nextArrival
+            var skipped: [Int] = []
+            for (position, event) in batch.events.enumerated() {
                 if batch.producer != nil {
                     if event.sequence <= settled {
                         outcomes[batchIndex].duplicates += 1
+                        skipped.append(position)
                         continue
                     }
                     settled = event.sequence
@@ -77,16 +80,16 @@ extension Engine {
                         line: event.line,
                         message: "event time \(time) is more than \(configuration.maxFuture) ms ahead of the server clock (\(now))"
                     ))
+                    skipped.append(position)
                     continue
                 }
                 let arrival = nextArrival
                 nextArrival += 1
                 prepared.append(PreparedEvent(fields: event.fields, eventIndex: event.eventIndex, time: time, arrival: arrival))
                 owners.append(batchIndex)
-                records.append(LogRecord(
-                    arrivalSequence: arrival, arrivalTime: now, producer: batch.producer ?? "",
-                    producerSequence: event.sequence, line: event.raw
-                ))
+            }
+            if nextArrival > batchFirstArrival {
+                accepted.append(.init(segment: logSegments[batchIndex], firstArrival: batchFirstArrival, skipped: skipped))
             }
             if let producer = batch.producer, settled > (newSequences[producer] ?? 0) {
                 newSequences[producer] = settled
@@ -100,8 +103,8 @@ extension Engine {
         let database = self.database
         let sync = configuration.durability == .sync
         let isLate = try apply(prepared, now: now) {
-            if !records.isEmpty {
-                batch.put(LogCodec.key(sequence: firstArrival), value: LogCodec.encodeBlock(records), in: .log)
+            if !accepted.isEmpty {
+                batch.put(LogCodec.key(sequence: firstArrival), value: LogCodec.encodeBlock(arrivalTime: now, segments: accepted), in: .log)
             }
             for (producer, sequence) in sequences {
                 MetaStore.putProducerSequence(sequence, for: producer, into: batch)
@@ -115,7 +118,7 @@ extension Engine {
             }
         }
         if let error = written.values[0] {
-            throw EngineError(.storage, "writing a batch of \(records.count) events: \(error)")
+            throw EngineError(.storage, "writing a batch of \(prepared.count) events: \(error)")
         }
         for (index, owner) in owners.enumerated() {
             outcomes[owner].accepted += 1

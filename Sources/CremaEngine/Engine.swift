@@ -98,10 +98,12 @@ public final class Engine: IngestSink, @unchecked Sendable {
         settledLock.withLock { settledSequences[producer] ?? 0 }
     }
 
-    /// Applies `batch` and returns once it is durable.
+    /// Applies `batch` and returns once it is durable. Compresses the end of the batch's log
+    /// segment on the calling thread, so that the writer does not.
     public func submit(_ batch: IngestBatch) async throws -> IngestOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            if !queue.push(Submission(batch: batch, continuation: continuation)) {
+        let logSegment = batch.logSegment()
+        return try await withCheckedThrowingContinuation { continuation in
+            if !queue.push(Submission(batch: batch, logSegment: logSegment, continuation: continuation)) {
                 continuation.resume(throwing: EngineError(.unavailable, "the engine is shutting down"))
             }
         }
@@ -152,7 +154,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
             let events = submissions.reduce(0) { $0 + $1.batch.events.count }
             do {
                 if !submissions.isEmpty {
-                    let outcomes = try commit(submissions.map(\.batch))
+                    let outcomes = try commit(submissions.map(\.batch), logSegments: submissions.map(\.logSegment))
                     let continuations = submissions.map(\.continuation)
                     // The writer lets go of the batches before answering: their submitters,
                     // which hold them until answered, then free them on their own threads

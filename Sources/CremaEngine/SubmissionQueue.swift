@@ -1,8 +1,11 @@
+import CremaStorage
 import Foundation
 
 /// One batch waiting for the writer, with the continuation its submitter awaits.
 struct Submission {
     let batch: IngestBatch
+    /// The batch's events as the log keeps them, compressed by the submitter.
+    let logSegment: LogSegment
     let continuation: CheckedContinuation<IngestOutcome, any Error>
 }
 

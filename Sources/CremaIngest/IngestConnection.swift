@@ -55,7 +55,7 @@ struct IngestConnection {
 
     /// Lines consumed since the last batch was handed off.
     private struct PendingBatch {
-        var events: [DecodedEvent] = []
+        var batch = IngestBatch(producer: nil)
         var bytes = 0
         var rejected = 0
         var throughLine = 0
@@ -201,7 +201,7 @@ struct IngestConnection {
     }
 
     private var isPendingFull: Bool {
-        pending.events.count >= configuration.maximumBatchEvents || pending.bytes >= configuration.maximumBatchBytes
+        pending.batch.events.count >= configuration.maximumBatchEvents || pending.bytes >= configuration.maximumBatchBytes
     }
 
     /// Processes held input, the end of input, hands off and closes, as far as possible.
@@ -299,7 +299,7 @@ struct IngestConnection {
         switch decoder.decode(line: line, lineNumber: lineCount, expectsSequence: producer != nil) {
         case .success(let event):
             pending.bytes += event.raw.count
-            pending.events.append(event)
+            pending.batch.append(event)
         case .failure(let error):
             reject(error.message, line: lineCount, into: &actions)
         }
@@ -319,12 +319,13 @@ struct IngestConnection {
     private mutating func handOff(_ actions: inout [Action]) {
         guard inFlight == nil, !isClosed, pending.throughLine > handedOffThroughLine else { return }
         handedOffThroughLine = pending.throughLine
-        if pending.events.isEmpty {
+        if pending.batch.events.isEmpty {
             totals.rejected += pending.rejected
             actions.append(.write(ReplyLine.ack(pending.throughLine, totals)))
         } else {
             inFlight = (pending.throughLine, pending.rejected)
-            actions.append(.submit(IngestBatch(producer: producer, events: pending.events)))
+            pending.batch.producer = producer
+            actions.append(.submit(pending.batch))
         }
         pending = PendingBatch(throughLine: pending.throughLine)
     }

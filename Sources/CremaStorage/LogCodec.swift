@@ -2,21 +2,49 @@
 ///
 /// Key: the block's sequence number, u64 big endian (so keys sort by sequence).
 ///
-/// Value (format version 1):
+/// Value (format version 2): the segments of the micro-batch's ingest batches, each
+/// compressed by its submitter (`LogSegment`).
 /// ```
-/// u8 version = 1
-/// LZ4Block(payload)
-/// payload = varint recordCount, then per record:
-///     u64 LE arrivalSequence, i64 LE arrivalTime,
-///     varint length ‖ producer UTF-8, u64 LE producerSequence,
-///     varint length ‖ line bytes
+/// u8 version = 2
+/// i64 LE arrivalTime
+/// varint segmentCount, then per segment:
+///     u64 LE firstArrival, varint length ‖ producer UTF-8,
+///     varint eventCount, varint skippedCount, skippedCount × varint index (ascending),
+///     varint length ‖ blocks
+/// blocks = varint blockCount, then per block: varint eventCount,
+///     varint length ‖ LZ4Block(per event: u64 LE producerSequence, varint length ‖ line)
 /// ```
+/// A segment's events other than the skipped ones (duplicates, refused events) arrived in
+/// order from `firstArrival` on, one arrival number each.
+///
+/// Format version 1, still read: `u8 version = 1`, then `LZ4Block(payload)` with
+/// `payload = varint recordCount`, then per record: u64 LE arrivalSequence, i64 LE
+/// arrivalTime, varint length ‖ producer UTF-8, u64 LE producerSequence, varint length ‖ line.
 public enum LogCodec {
     /// The block format this version writes.
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
 
-    /// The smallest encoded record: three 8-byte integers and two empty length prefixes.
-    private static let minimumRecordCount = 8 + 8 + 1 + 8 + 1
+    /// The smallest encoded version 1 record: three 8-byte integers and two empty length prefixes.
+    private static let minimumVersion1RecordCount = 8 + 8 + 1 + 8 + 1
+    /// The smallest encoded segment: its first arrival, four one-byte varints and no data.
+    private static let minimumSegmentCount = 8 + 4
+
+    /// One batch's segment as a micro-batch accepted it.
+    public struct AcceptedSegment: Sendable {
+        /// The batch's events.
+        public var segment: LogSegment
+        /// The arrival number of its first accepted event; the others follow in order.
+        public var firstArrival: UInt64
+        /// The positions (ascending) of its events that were not accepted.
+        public var skipped: [Int]
+
+        /// Creates an accepted segment.
+        public init(segment: LogSegment, firstArrival: UInt64, skipped: [Int]) {
+            self.segment = segment
+            self.firstArrival = firstArrival
+            self.skipped = skipped
+        }
+    }
 
     /// The `log` key of the block with sequence number `sequence`.
     public static func key(sequence: UInt64) -> [UInt8] {
@@ -36,41 +64,93 @@ public enum LogCodec {
         return key.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    /// Encodes the records of one micro-batch as a versioned, LZ4-compressed block.
+    /// Encodes the accepted segments of one micro-batch, which arrived at `arrivalTime`, as a
+    /// versioned block. The segments are compressed already: this copies them.
     ///
-    /// - Complexity: O(n) in the total size of the records.
-    public static func encodeBlock(_ records: [LogRecord]) -> [UInt8] {
-        var payload: [UInt8] = []
-        payload.reserveCapacity(
-            10 + records.reduce(0) { $0 + minimumRecordCount + 18 + $1.producer.utf8.count + $1.line.count })
-        payload.appendVarint(UInt64(records.count))
-        for record in records {
-            payload.appendUInt64(record.arrivalSequence)
-            payload.appendInt64(record.arrivalTime)
-            payload.appendLengthPrefixed(record.producer.utf8)
-            payload.appendUInt64(record.producerSequence)
-            payload.appendLengthPrefixed(record.line)
+    /// - Complexity: O(n) in the total size of the segments.
+    public static func encodeBlock(arrivalTime: Int64, segments: [AcceptedSegment]) -> [UInt8] {
+        var block: [UInt8] = []
+        block.reserveCapacity(
+            20 + segments.reduce(0) {
+                $0 + 40 + $1.segment.producer.utf8.count + 10 * $1.skipped.count + $1.segment.encodedBlocks.count
+            })
+        block.append(formatVersion)
+        block.appendInt64(arrivalTime)
+        block.appendVarint(UInt64(segments.count))
+        for accepted in segments {
+            block.appendUInt64(accepted.firstArrival)
+            block.appendLengthPrefixed(accepted.segment.producer.utf8)
+            block.appendVarint(UInt64(accepted.segment.eventCount))
+            block.appendVarint(UInt64(accepted.skipped.count))
+            for position in accepted.skipped { block.appendVarint(UInt64(position)) }
+            block.appendLengthPrefixed(accepted.segment.encodedBlocks)
         }
-        return [formatVersion] + LZ4Block.compress(payload)
+        return block
     }
 
-    /// Decodes a block made by `encodeBlock`.
+    /// Decodes a block made by `encodeBlock`, or by the version 1 encoder of earlier releases.
     ///
     /// - Complexity: O(n) in the uncompressed size of the block.
     /// - Throws: `StorageError` (`.corruption`, `.compression`) for an unknown version or
     ///   malformed data.
     public static func decodeBlock(_ block: UnsafeRawBufferPointer) throws -> [LogRecord] {
-        guard let version = block.first else {
-            throw StorageError(.corruption, "log block: empty")
+        switch block.first {
+        case nil: throw StorageError(.corruption, "log block: empty")
+        case 1: return try decodeVersion1(UnsafeRawBufferPointer(rebasing: block.dropFirst()))
+        case formatVersion: return try decodeSegments(UnsafeRawBufferPointer(rebasing: block.dropFirst()))
+        case let version?: throw StorageError(.corruption, "log block: unknown format version \(version)")
         }
-        guard version == formatVersion else {
-            throw StorageError(.corruption, "log block: unknown format version \(version)")
+    }
+
+    private static func decodeSegments(_ bytes: UnsafeRawBufferPointer) throws -> [LogRecord] {
+        var reader = ByteReader(bytes, context: "log block")
+        let arrivalTime = try reader.readInt64()
+        let segmentCount = try reader.readVarint()
+        guard segmentCount <= UInt64(reader.remainingCount / minimumSegmentCount) else {
+            throw reader.corruption("\(segmentCount) segments cannot fit")
         }
-        let payload = try LZ4Block.decompress(UnsafeRawBufferPointer(rebasing: block.dropFirst()))
+        var records: [LogRecord] = []
+        for _ in 0..<segmentCount {
+            var arrival = try reader.readUInt64()
+            let producer = try reader.readString()
+            let eventCount = try reader.readVarint()
+            let skippedCount = try reader.readVarint()
+            guard eventCount <= UInt64(LZ4Block.maxInputCount), skippedCount <= eventCount,
+                  skippedCount <= UInt64(reader.remainingCount)
+            else {
+                throw reader.corruption("a segment of \(eventCount) events skipping \(skippedCount) cannot fit")
+            }
+            var skipped: [Int] = []
+            for _ in 0..<skippedCount {
+                let position = try reader.readVarint()
+                guard position < eventCount, skipped.last.map({ UInt64($0) < position }) ?? true else {
+                    throw reader.corruption("skipped event \(position) is out of order or range")
+                }
+                skipped.append(Int(position))
+            }
+            let blocks = try reader.readLengthPrefixedBytes()
+            var skippedSeen = 0
+            try LogSegment.forEachEvent(in: blocks, eventCount: Int(eventCount)) { position, event in
+                if skippedSeen < skipped.count, skipped[skippedSeen] == position {
+                    skippedSeen += 1
+                    return
+                }
+                records.append(LogRecord(
+                    arrivalSequence: arrival, arrivalTime: arrivalTime, producer: producer,
+                    producerSequence: event.producerSequence, line: [UInt8](event.line)))
+                arrival &+= 1
+            }
+        }
+        guard reader.isAtEnd else { throw reader.corruption("trailing bytes") }
+        return records
+    }
+
+    private static func decodeVersion1(_ compressed: UnsafeRawBufferPointer) throws -> [LogRecord] {
+        let payload = try LZ4Block.decompress(compressed)
         return try payload.withUnsafeBytes { payloadBytes in
             var reader = ByteReader(payloadBytes, context: "log block")
             let count = try reader.readVarint()
-            guard count <= UInt64(reader.remainingCount / minimumRecordCount) else {
+            guard count <= UInt64(reader.remainingCount / minimumVersion1RecordCount) else {
                 throw reader.corruption("\(count) records cannot fit")
             }
             var records: [LogRecord] = []
