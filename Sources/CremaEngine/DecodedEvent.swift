@@ -58,7 +58,8 @@ public struct IngestBatch: Sendable {
     }
 
     /// The events as the log keeps them; compresses those not compressed yet.
-    func logSegment() -> LogSegment {
+    /// - Complexity: O(length of the lines added since the last full block).
+    public func logSegment() -> LogSegment {
         log.finish(producer: producer ?? "")
     }
 }

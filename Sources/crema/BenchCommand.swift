@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print their figures as a table.",
-        subcommands: [BenchKernelsCommand.self, BenchIngestCommand.self, BenchReadCommand.self]
+        subcommands: [BenchKernelsCommand.self, BenchDecodeCommand.self, BenchIngestCommand.self, BenchReadCommand.self]
     )
 }

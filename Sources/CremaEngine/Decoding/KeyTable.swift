@@ -4,16 +4,23 @@ import Glibc
 import Darwin
 #endif
 
-/// An open-addressing table from key bytes to an integer, probed with a 64-bit FNV-1a hash
-/// of the bytes, so a JSON key is looked up without building a `String`.
+/// An open-addressing table from key bytes to an integer, probed with a hash of the key's
+/// length and its first and last eight bytes, so a JSON key is looked up without building a
+/// `String` and without a loop over its bytes (event keys are short).
 struct KeyTable: Sendable {
+    /// One name: where its bytes are in `nameBytes`, and its value.
+    private struct Entry {
+        let hash: UInt64
+        let start: Int
+        let count: Int
+        let value: Int
+    }
+
     /// Per slot: the entry index, or -1 when empty.
     private var slots: [Int32]
-    private var hashes: [UInt64] = []
-    /// Every name's bytes, one after the other; entry i spans `nameStarts[i]..<nameStarts[i + 1]`.
+    private var entries: [Entry] = []
+    /// Every name's bytes, one after the other.
     private var nameBytes: [UInt8] = []
-    private var nameStarts: [Int] = [0]
-    private var values: [Int] = []
     private let mask: Int
 
     /// Creates a table of `entries` (names must be distinct).
@@ -27,11 +34,9 @@ struct KeyTable: Sendable {
             let hash = name.withUnsafeBytes { Self.hash($0) }
             var slot = Int(truncatingIfNeeded: hash) & mask
             while slots[slot] != -1 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(values.count)
-            hashes.append(hash)
+            slots[slot] = Int32(self.entries.count)
+            self.entries.append(Entry(hash: hash, start: nameBytes.count, count: name.count, value: entry.value))
             nameBytes.append(contentsOf: name)
-            nameStarts.append(nameBytes.count)
-            values.append(entry.value)
         }
     }
 
@@ -40,30 +45,38 @@ struct KeyTable: Sendable {
     func value(for key: UnsafeRawBufferPointer) -> Int? {
         let hash = Self.hash(key)
         return slots.withUnsafeBufferPointer { slots in
-            nameBytes.withUnsafeBytes { names in
-                var slot = Int(truncatingIfNeeded: hash) & mask
-                while true {
-                    let entry = Int(slots[slot])
-                    if entry < 0 { return nil }
-                    if hashes[entry] == hash {
-                        let start = nameStarts[entry]
-                        let length = nameStarts[entry + 1] - start
-                        if length == key.count, length == 0 || memcmp(names.baseAddress! + start, key.baseAddress!, length) == 0 {
-                            return values[entry]
+            entries.withUnsafeBufferPointer { entries in
+                nameBytes.withUnsafeBytes { names in
+                    var slot = Int(truncatingIfNeeded: hash) & mask
+                    while true {
+                        let index = Int(slots[slot])
+                        if index < 0 { return nil }
+                        let entry = entries[index]
+                        if entry.hash == hash, entry.count == key.count,
+                           entry.count == 0 || memcmp(names.baseAddress! + entry.start, key.baseAddress!, entry.count) == 0 {
+                            return entry.value
                         }
+                        slot = (slot + 1) & mask
                     }
-                    slot = (slot + 1) & mask
                 }
             }
         }
     }
 
-    /// FNV-1a over the bytes.
+    /// A hash of the length and the first and last eight bytes (all of them when fewer).
+    @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        let count = bytes.count
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        if count >= 8 {
+            head = bytes.loadUnaligned(as: UInt64.self)
+            tail = bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        } else {
+            for index in 0..<count { head |= UInt64(bytes[index]) << (8 * index) }
         }
+        var hash = (head ^ (tail &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(count)) &* 0xFF51_AFD7_ED55_8CCD
+        hash ^= hash >> 32
         return hash
     }
 }
