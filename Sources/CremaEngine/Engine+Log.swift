@@ -27,10 +27,9 @@ extension Engine {
         var hasExpired = false
         do {
             try database.scan(in: .log) { key, value in
-                let records = try LogCodec.decodeBlock(value)
                 // Keep what the stored rows do not reflect yet: recovery replays it.
-                if let newest = records.map(\.arrivalTime).max(), newest < cutoff,
-                   let last = records.last, last.arrivalSequence < checkpointMark {
+                if let summary = try LogCodec.summary(of: value), summary.newestArrivalTime < cutoff,
+                   summary.lastArrival < checkpointMark {
                     hasExpired = true
                     return true
                 }

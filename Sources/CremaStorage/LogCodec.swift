@@ -102,6 +102,48 @@ public enum LogCodec {
         }
     }
 
+    /// What trimming the log needs of a block, read without decompressing its events (format 2).
+    public struct BlockSummary: Equatable, Sendable {
+        /// When its newest event arrived (epoch ms).
+        public var newestArrivalTime: Int64
+        /// The arrival number of its last event.
+        public var lastArrival: UInt64
+    }
+
+    /// The summary of a block made by `encodeBlock` (or by the version 1 encoder, which it
+    /// decodes), or nil for a block without events.
+    ///
+    /// - Complexity: O(number of segments and skipped events); O(n) for a version 1 block.
+    /// - Throws: `StorageError` (`.corruption`, `.compression`) for malformed data.
+    public static func summary(of block: UnsafeRawBufferPointer) throws -> BlockSummary? {
+        guard block.first == formatVersion else {
+            let records = try decodeBlock(block)
+            guard let last = records.last, let newest = records.map(\.arrivalTime).max() else { return nil }
+            return BlockSummary(newestArrivalTime: newest, lastArrival: last.arrivalSequence)
+        }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: block.dropFirst()), context: "log block")
+        let arrivalTime = try reader.readInt64()
+        let segmentCount = try reader.readVarint()
+        guard segmentCount <= UInt64(reader.remainingCount / minimumSegmentCount) else {
+            throw reader.corruption("\(segmentCount) segments cannot fit")
+        }
+        var lastArrival: UInt64?
+        for _ in 0..<segmentCount {
+            let firstArrival = try reader.readUInt64()
+            _ = try reader.readLengthPrefixedBytes()
+            let eventCount = try reader.readVarint()
+            let skippedCount = try reader.readVarint()
+            guard skippedCount <= eventCount, skippedCount <= UInt64(reader.remainingCount) else {
+                throw reader.corruption("a segment of \(eventCount) events skipping \(skippedCount) cannot fit")
+            }
+            for _ in 0..<skippedCount { _ = try reader.readVarint() }
+            _ = try reader.readLengthPrefixedBytes()
+            if eventCount > skippedCount { lastArrival = firstArrival &+ (eventCount - skippedCount - 1) }
+        }
+        guard reader.isAtEnd else { throw reader.corruption("trailing bytes") }
+        return lastArrival.map { BlockSummary(newestArrivalTime: arrivalTime, lastArrival: $0) }
+    }
+
     private static func decodeSegments(_ bytes: UnsafeRawBufferPointer) throws -> [LogRecord] {
         var reader = ByteReader(bytes, context: "log block")
         let arrivalTime = try reader.readInt64()

@@ -38,7 +38,13 @@ struct LogCodecTests {
         }
     }
 
-    @Test("random blocks of segments round-trip, without their skipped events")
+    /// What `LogCodec.summary(of:)` should find in a block of `records`.
+    private func summary(of records: [LogRecord]) -> LogCodec.BlockSummary? {
+        guard let last = records.last, let newest = records.map(\.arrivalTime).max() else { return nil }
+        return LogCodec.BlockSummary(newestArrivalTime: newest, lastArrival: last.arrivalSequence)
+    }
+
+    @Test("random blocks of segments round-trip, without their skipped events, and summarize without decoding")
     func roundTrip() throws {
         var random = SplitMix64(seed: 11)
         for segmentCount in [0, 1, 2, 5] {
@@ -60,6 +66,7 @@ struct LogCodecTests {
                 #expect(block.first == LogCodec.formatVersion)
                 let expected = expectedRecords(batches, skipped: skipped, firstArrivals: firstArrivals, arrivalTime: arrivalTime)
                 #expect(try LogCodec.decodeBlock(block) == expected)
+                #expect(try block.withUnsafeBytes { try LogCodec.summary(of: $0) } == summary(of: expected))
             }
         }
     }
@@ -89,6 +96,7 @@ struct LogCodecTests {
                     producerSequence: event.sequence, line: event.line)
             }
             #expect(try LogCodec.decodeBlock(version1Block(records)) == records)
+            #expect(try version1Block(records).withUnsafeBytes { try LogCodec.summary(of: $0) } == summary(of: records))
         }
     }
 
@@ -156,6 +164,9 @@ struct LogCodecTests {
         for (name, bytes) in cases {
             let error = #expect(throws: StorageError.self, "\(name)") { try LogCodec.decodeBlock(bytes) }
             #expect(error?.code == .corruption || error?.code == .compression, "\(name)")
+            if name.contains("segments") || name.contains("truncated") || name.contains("trailing") {
+                #expect(throws: StorageError.self, "summary of \(name)") { try bytes.withUnsafeBytes { try LogCodec.summary(of: $0) } }
+            }
         }
     }
 
@@ -177,6 +188,7 @@ struct LogCodecTests {
                 damagedBlock[1 + Int(random.next() % 40)] = UInt8(truncatingIfNeeded: random.next())
             }
             _ = try? LogCodec.decodeBlock(damagedBlock)
+            _ = try? damagedBlock.withUnsafeBytes { try LogCodec.summary(of: $0) }
             var damagedEvents = events
             for _ in 0..<3 {
                 damagedEvents[Int(random.next() % UInt64(damagedEvents.count))] = UInt8(truncatingIfNeeded: random.next())
