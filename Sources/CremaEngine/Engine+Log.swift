@@ -3,11 +3,13 @@ import CremaStorage
 extension Engine {
     /// The retained raw events with arrival number ≥ `sequence`, in arrival order: what replay,
     /// backfill and training data read.
-    /// - Complexity: O(events retained after `sequence`); decompresses each block once.
+    /// - Complexity: O(log blocks + events retained after `sequence`): reading starts at the
+    ///   block holding `sequence` (a block's key is its first arrival number).
     public func loggedEvents(from sequence: UInt64 = 0) throws(EngineError) -> [LogRecord] {
         var records: [LogRecord] = []
         do {
-            try database.scan(in: .log) { _, value in
+            let start = try database.lastKey(in: .log, notAfter: LogCodec.key(sequence: sequence))
+            try database.scan(in: .log, from: start) { _, value in
                 records.append(contentsOf: try LogCodec.decodeBlock(value).filter { $0.arrivalSequence >= sequence })
                 return true
             }

@@ -51,15 +51,22 @@ extension Database {
         }
     }
 
-    /// The greatest key of a column family (RocksDB's `SeekToLast`), or `nil` when it is empty;
-    /// for example the highest sequence number in `log`.
+    /// The greatest key of a column family (RocksDB's `SeekToLast`), or with `bound` the
+    /// greatest key not after it (`SeekForPrev`); `nil` when there is none. For example the
+    /// highest sequence number in `log`, or the log block holding a given arrival number.
     ///
     /// - Complexity: O(log n).
     /// - Throws: `StorageError` (`.rocksdb`) if the iterator fails.
-    public func lastKey(in columnFamily: ColumnFamily) throws -> [UInt8]? {
+    public func lastKey(in columnFamily: ColumnFamily, notAfter bound: [UInt8]? = nil) throws -> [UInt8]? {
         let iterator = rocksdb_create_iterator_cf(handle, readOptions, columnFamilyHandle(columnFamily))!
         defer { rocksdb_iter_destroy(iterator) }
-        rocksdb_iter_seek_to_last(iterator)
+        if let bound {
+            bound.withUnsafeBytes { boundBytes in
+                rocksdb_iter_seek_for_prev(iterator, boundBytes.baseAddress?.assumingMemoryBound(to: CChar.self), boundBytes.count)
+            }
+        } else {
+            rocksdb_iter_seek_to_last(iterator)
+        }
         guard rocksdb_iter_valid(iterator) != 0 else {
             try StorageError.checkingRocksDB { error in rocksdb_iter_get_error(iterator, error) }
             return nil

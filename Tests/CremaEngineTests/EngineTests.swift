@@ -163,6 +163,21 @@ struct EngineTests {
         #expect(records.map(\.producerSequence) == [1, 2, 3])
         #expect(Set(records.map(\.arrivalSequence)).count == 3)
     }
+
+    @Test("the log read from an arrival number starts within the block holding it")
+    func logFromAnArrival() async throws {
+        let harness = try EngineHarness(spec: spec, now: start)
+        // Three commits of 3 events each: three log blocks.
+        for batch in 0..<3 {
+            try await harness.send((1...3).map { view("u\(batch)\($0)", "v1", ts: start - Int64($0)) })
+        }
+        let all = try harness.engine.loggedEvents()
+        #expect(all.count == 9)
+        for from in [0, 1, 3, 4, 5, 8, 9] {
+            let sequence = from < all.count ? all[from].arrivalSequence : all[all.count - 1].arrivalSequence + 1
+            #expect(try harness.engine.loggedEvents(from: sequence) == Array(all[from...]))
+        }
+    }
 }
 
 extension FeatureValue {

@@ -144,7 +144,7 @@ struct DatabaseTests {
         }
     }
 
-    @Test("lastKey finds the highest key, nil in an empty column family")
+    @Test("lastKey finds the highest key, or the highest not after a bound, nil when there is none")
     func lastKey() throws {
         try withTemporaryDatabase { database in
             #expect(try database.lastKey(in: .log) == nil)
@@ -157,6 +157,14 @@ struct DatabaseTests {
             #expect(try database.lastKey(in: .log).map(LogCodec.sequence(fromKey:)) == 70_000)
             try database.flush()
             #expect(try database.lastKey(in: .log).map(LogCodec.sequence(fromKey:)) == 70_000)
+            let notAfter = { (bound: UInt64) in
+                try database.lastKey(in: .log, notAfter: LogCodec.key(sequence: bound)).map(LogCodec.sequence(fromKey:))
+            }
+            #expect(try notAfter(1) == nil)
+            #expect(try notAfter(2) == 2)
+            #expect(try notAfter(299) == 5)
+            #expect(try notAfter(300) == 300)
+            #expect(try notAfter(.max) == 70_000)
         }
     }
 
