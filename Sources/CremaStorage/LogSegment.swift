@@ -40,23 +40,29 @@ public struct LogSegment: Sendable, Equatable {
         }
 
         private mutating func sealBlock() {
-            guard payloadEventCount > 0 else { return }
-            blocks.appendVarint(UInt64(payloadEventCount))
-            blocks.appendLengthPrefixed(LZ4Block.compress(payload))
+            Self.appendBlock(of: payload, eventCount: payloadEventCount, to: &blocks)
             blockCount += 1
             payload.removeAll(keepingCapacity: true)
             payloadEventCount = 0
         }
 
+        /// Appends a block as `encodedBlocks` holds it: its event count, then its events compressed.
+        private static func appendBlock(of payload: [UInt8], eventCount: Int, to blocks: inout [UInt8]) {
+            blocks.appendVarint(UInt64(eventCount))
+            blocks.appendLengthPrefixed(LZ4Block.compress(payload))
+        }
+
         /// The segment of the events added; compresses the events not compressed yet.
-        /// - Complexity: O(length of the lines added since the last full block).
+        /// - Complexity: O(length of the lines added since the last full block, and of the
+        ///   compressed blocks, which it copies once).
         public func finish(producer: String) -> LogSegment {
-            var builder = self
-            builder.sealBlock()
             var encoded: [UInt8] = []
-            encoded.reserveCapacity(10 + builder.blocks.count)
-            encoded.appendVarint(UInt64(builder.blockCount))
-            encoded.append(contentsOf: builder.blocks)
+            encoded.reserveCapacity(20 + blocks.count + payload.count / 2)
+            encoded.appendVarint(UInt64(blockCount + (payloadEventCount > 0 ? 1 : 0)))
+            encoded.append(contentsOf: blocks)
+            if payloadEventCount > 0 {
+                Self.appendBlock(of: payload, eventCount: payloadEventCount, to: &encoded)
+            }
             return LogSegment(producer: producer, eventCount: eventCount, encodedBlocks: encoded)
         }
     }
