@@ -121,40 +121,62 @@ public enum LogCodec {
             guard let last = records.last, let newest = records.map(\.arrivalTime).max() else { return nil }
             return BlockSummary(newestArrivalTime: newest, lastArrival: last.arrivalSequence)
         }
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: block.dropFirst()), context: "log block")
-        let arrivalTime = try reader.readInt64()
-        let segmentCount = try reader.readVarint()
-        guard segmentCount <= UInt64(reader.remainingCount / minimumSegmentCount) else {
-            throw reader.corruption("\(segmentCount) segments cannot fit")
-        }
-        var lastArrival: UInt64?
-        for _ in 0..<segmentCount {
-            let firstArrival = try reader.readUInt64()
-            _ = try reader.readLengthPrefixedBytes()
-            let eventCount = try reader.readVarint()
-            let skippedCount = try reader.readVarint()
-            guard skippedCount <= eventCount, skippedCount <= UInt64(reader.remainingCount) else {
-                throw reader.corruption("a segment of \(eventCount) events skipping \(skippedCount) cannot fit")
+        var summary: BlockSummary?
+        try forEachSegment(of: UnsafeRawBufferPointer(rebasing: block.dropFirst())) { arrivalTime, segment in
+            if segment.eventCount > segment.skipped.count {
+                let lastArrival = segment.firstArrival &+ UInt64(segment.eventCount - segment.skipped.count - 1)
+                summary = BlockSummary(newestArrivalTime: arrivalTime, lastArrival: lastArrival)
             }
-            for _ in 0..<skippedCount { _ = try reader.readVarint() }
-            _ = try reader.readLengthPrefixedBytes()
-            if eventCount > skippedCount { lastArrival = firstArrival &+ (eventCount - skippedCount - 1) }
         }
-        guard reader.isAtEnd else { throw reader.corruption("trailing bytes") }
-        return lastArrival.map { BlockSummary(newestArrivalTime: arrivalTime, lastArrival: $0) }
+        return summary
     }
 
     private static func decodeSegments(_ bytes: UnsafeRawBufferPointer) throws -> [LogRecord] {
+        var records: [LogRecord] = []
+        try forEachSegment(of: bytes) { arrivalTime, segment in
+            guard let producer = String(validating: segment.producer, as: UTF8.self) else {
+                throw StorageError(.corruption, "log block: producer name is not UTF-8")
+            }
+            var arrival = segment.firstArrival
+            var skippedSeen = 0
+            try LogSegment.forEachEvent(in: segment.blocks, eventCount: segment.eventCount) { position, event in
+                if skippedSeen < segment.skipped.count, segment.skipped[skippedSeen] == position {
+                    skippedSeen += 1
+                    return
+                }
+                records.append(LogRecord(
+                    arrivalSequence: arrival, arrivalTime: arrivalTime, producer: producer,
+                    producerSequence: event.producerSequence, line: [UInt8](event.line)))
+                arrival &+= 1
+            }
+        }
+        return records
+    }
+
+    /// A segment of a format 2 block as stored, its events still compressed.
+    private struct StoredSegment {
+        var firstArrival: UInt64
+        var producer: UnsafeRawBufferPointer
+        var eventCount: Int
+        /// The positions of the events not accepted, ascending.
+        var skipped: [Int]
+        var blocks: UnsafeRawBufferPointer
+    }
+
+    /// Reads the header of a format 2 block (after its version byte), then calls `body` with
+    /// the block's arrival time and each segment, checked to fit.
+    private static func forEachSegment(
+        of bytes: UnsafeRawBufferPointer, _ body: (_ arrivalTime: Int64, StoredSegment) throws -> Void
+    ) throws {
         var reader = ByteReader(bytes, context: "log block")
         let arrivalTime = try reader.readInt64()
         let segmentCount = try reader.readVarint()
         guard segmentCount <= UInt64(reader.remainingCount / minimumSegmentCount) else {
             throw reader.corruption("\(segmentCount) segments cannot fit")
         }
-        var records: [LogRecord] = []
         for _ in 0..<segmentCount {
-            var arrival = try reader.readUInt64()
-            let producer = try reader.readString()
+            let firstArrival = try reader.readUInt64()
+            let producer = try reader.readLengthPrefixedBytes()
             let eventCount = try reader.readVarint()
             let skippedCount = try reader.readVarint()
             guard eventCount <= UInt64(LZ4Block.maxInputCount), skippedCount <= eventCount,
@@ -170,21 +192,11 @@ public enum LogCodec {
                 }
                 skipped.append(Int(position))
             }
-            let blocks = try reader.readLengthPrefixedBytes()
-            var skippedSeen = 0
-            try LogSegment.forEachEvent(in: blocks, eventCount: Int(eventCount)) { position, event in
-                if skippedSeen < skipped.count, skipped[skippedSeen] == position {
-                    skippedSeen += 1
-                    return
-                }
-                records.append(LogRecord(
-                    arrivalSequence: arrival, arrivalTime: arrivalTime, producer: producer,
-                    producerSequence: event.producerSequence, line: [UInt8](event.line)))
-                arrival &+= 1
-            }
+            try body(arrivalTime, StoredSegment(
+                firstArrival: firstArrival, producer: producer, eventCount: Int(eventCount), skipped: skipped,
+                blocks: try reader.readLengthPrefixedBytes()))
         }
         guard reader.isAtEnd else { throw reader.corruption("trailing bytes") }
-        return records
     }
 
     private static func decodeVersion1(_ compressed: UnsafeRawBufferPointer) throws -> [LogRecord] {
