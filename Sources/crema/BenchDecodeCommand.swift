@@ -88,6 +88,6 @@ struct BenchDecodeCommand: ParsableCommand {
         let start = ContinuousClock.now
         try work()
         let elapsed = ContinuousClock.now - start
-        return (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(events)
+        return elapsed.inSeconds * 1e9 / Double(events)
     }
 }

@@ -102,7 +102,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
             }
             let elapsed = ContinuousClock.now - start
             let cpu = processCPUSeconds() - cpuStart
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             let statistics = engine.statistics
             engine.shutdown()
             database.close()
@@ -133,7 +133,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         serverTask.cancel()
         _ = try? await serverTask.value
 
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let latencies = clients.flatMap(\.latencies).sorted()
         let statistics = engine.statistics
         let rows = engine.rowsInMemory

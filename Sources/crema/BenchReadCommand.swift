@@ -348,7 +348,7 @@ struct BenchReadCommand: AsyncParsableCommand {
     }
 
     private func milliseconds(_ duration: Swift.Duration) -> Double {
-        Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+        duration.inSeconds * 1_000
     }
 
     private func format(_ value: Double) -> String { String(format: "%.2f", value) }

@@ -74,7 +74,7 @@ final class IngestLoad: @unchecked Sendable {
                 while acknowledgedChunks < chunks.count && lastLineOfChunk[acknowledgedChunks] <= acknowledged {
                     sentLock.withLock {
                         let elapsed = now - sentAt[acknowledgedChunks]
-                        latencies.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                        latencies.append(elapsed.inSeconds)
                         finalAck = line
                     }
                     acknowledgedChunks += 1
