@@ -2,11 +2,13 @@ import CremaStorage
 import Dispatch
 
 extension Engine {
-    /// Writes the rows changed longest ago, with the new checkpoint mark (the oldest arrival a
-    /// row still unwritten lacks), in one atomic WriteBatch without the WAL; recovery replays
-    /// the log from the mark on disk, and each row skips the events it holds already
-    /// (`Row.nextArrival`), so a crash that loses the batch before its flush only means a
-    /// longer replay. Then bounds the rows in memory. Writer thread.
+    /// Writes the rows changed longest ago, then the new checkpoint mark (the oldest arrival a
+    /// row still unwritten lacks), in WriteBatches without the WAL: the rows in chunks, each
+    /// encoded and written by a core of its own, the mark once every chunk is written. Recovery
+    /// replays the log from the mark on disk, and each row skips the events it holds already
+    /// (`Row.nextArrival`), so a crash that loses writes before their flush, or flushes some
+    /// chunks without the mark, only means a longer replay. Then bounds the rows in memory.
+    /// Writer thread.
     ///
     /// Rows are due once they changed `checkpointInterval` ago or more than `checkpointRows`
     /// (fewer under a memory budget) are unwritten: writing a row once per interval rather
@@ -21,28 +23,28 @@ extension Engine {
         let rows = due.reduce(0, +)
         let mark = checkpointMark(afterWriting: due)
         guard rows > 0 || mark > checkpointMark else { return }
-        let batch = database.makeWriteBatch()
-        // Rows are encoded in chunks spread over the cores (only this thread changes rows).
+        // Rows are encoded and written in chunks spread over the cores (only this thread changes
+        // rows); RocksDB inserts concurrent batches into the memtable in parallel.
         let chunks = due.enumerated().flatMap { group, count in
             stride(from: 0, to: count, by: Self.rowsEncodedPerTask).map { (group: group, rows: $0..<min($0 + Self.rowsEncodedPerTask, count)) }
         }
-        let encoded = ConcurrentResults<[(key: [UInt8], value: [UInt8])]>(count: chunks.count)
+        let written = ConcurrentResults<Result<[Int], any Error>>(count: chunks.count)
         DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
             let (groupIndex, rows) = chunks[index]
-            let group = plan.groups[groupIndex]
             let unwritten = tables[groupIndex].unwritten
-            encoded.set(index, Self.encode(
-                unwritten[(unwritten.startIndex + rows.lowerBound)..<(unwritten.startIndex + rows.upperBound)], of: group,
-                keys: tables[groupIndex].rows))
+            written.set(index, Result {
+                try Self.write(
+                    unwritten[(unwritten.startIndex + rows.lowerBound)..<(unwritten.startIndex + rows.upperBound)],
+                    of: plan.groups[groupIndex], keys: tables[groupIndex].rows, to: database)
+            })
         }
-        var puts = [[(key: [UInt8], value: [UInt8])]](repeating: [], count: tables.count)
-        for (chunk, rows) in zip(chunks, encoded.values) { puts[chunk.group] += rows }
         // Estimated memory of each written row, for bounding the rows in memory.
-        let sizes = puts.map { $0.map { Self.estimatedMemory(ofEncodedBytes: $0.value.count) } }
-        batch.putInKeyOrder(Array(puts.joined()), in: .rows)
-        MetaStore.putCheckpoint(mark, into: batch)
+        var sizes = [[Int]](repeating: [], count: tables.count)
         do {
-            try database.writeUnlogged(batch)
+            for (chunk, result) in zip(chunks, written.values) { sizes[chunk.group] += try result.get() }
+            let markBatch = database.makeWriteBatch()
+            MetaStore.putCheckpoint(mark, into: markBatch)
+            try database.writeUnlogged(markBatch)
         } catch {
             throw EngineError(.storage, "writing a checkpoint of \(rows) rows: \(error)")
         }
@@ -57,6 +59,17 @@ extension Engine {
         }
         evictOverBudget()
         settledLock.withLock { counters.checkpoints += 1 }
+    }
+
+    /// Writes `entries`' rows, keyed by their slots in `keys`, in one batch without the WAL in
+    /// key order.
+    /// - Returns: Each row's estimated memory, in `entries`' order.
+    private static func write(_ entries: ArraySlice<DirtyRow>, of group: GroupPlan, keys: RowIndex, to database: Database) throws -> [Int] {
+        let rows = encode(entries, of: group, keys: keys)
+        let batch = database.makeWriteBatch()
+        batch.putInKeyOrder(rows, in: .rows)
+        try database.writeUnlogged(batch)
+        return rows.map { estimatedMemory(ofEncodedBytes: $0.value.count) }
     }
 
     /// The keys (from the rows' slots in `keys`) and stored forms of `entries`' rows,
@@ -83,8 +96,8 @@ extension Engine {
         }
     }
 
-    /// Rows one task of a checkpoint encodes: enough to outweigh handing the task to a core,
-    /// few enough that the cores finish together.
+    /// Rows one task of a checkpoint encodes and writes: enough to outweigh handing the task to
+    /// a core and a RocksDB write, few enough that the cores finish together.
     static let rowsEncodedPerTask = 256
 
     /// How many of each group's unwritten rows are due, oldest first, at most `limit` in all.
