@@ -8,7 +8,7 @@ extension WriteBatch {
     /// Adds puts of `entries` in one column family, in ascending bytewise key order (RocksDB's
     /// default comparator). A memtable insert starts its skip-list search where the previous one
     /// ended, so keys that follow one another cost a few comparisons instead of a search from the
-    /// top: what a checkpoint of tens of thousands of rows gains by sorting first.
+    /// top: what a checkpoint's chunk of rows gains by sorting first.
     ///
     /// - Precondition: keys are distinct.
     /// - Complexity: O(n log n) key comparisons, plus copying every key and value.
