@@ -23,6 +23,7 @@ extension Engine {
         let rows = due.reduce(0, +)
         let mark = checkpointMark(afterWriting: due)
         guard rows > 0 || mark > checkpointMark else { return }
+        let start = ContinuousClock.now
         // Rows are encoded and written in chunks spread over the cores (only this thread changes
         // rows); RocksDB inserts concurrent batches into the memtable in parallel.
         let chunks = due.enumerated().flatMap { group, count in
@@ -58,7 +59,11 @@ extension Engine {
             }
         }
         evictOverBudget()
-        settledLock.withLock { counters.checkpoints += 1 }
+        settledLock.withLock {
+            counters.checkpoints += 1
+            counters.rowsWritten += rows
+            counters.checkpointTime += .now - start
+        }
     }
 
     /// Writes `entries`' rows, keyed by their slots in `keys`, in one batch without the WAL in

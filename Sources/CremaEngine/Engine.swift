@@ -200,6 +200,10 @@ public struct EngineCounters: Sendable, Equatable {
     public var commits = 0
     /// Row checkpoints written.
     public var checkpoints = 0
+    /// Rows written by checkpoints (a row changed again after it was written counts again).
+    public var rowsWritten = 0
+    /// The writer's time in checkpoints: encoding and writing rows (across the cores) and the mark.
+    public var checkpointTime = Duration.zero
     /// Expired rows removed from memory.
     public var expiredRows = 0
 }

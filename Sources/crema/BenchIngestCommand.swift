@@ -107,9 +107,9 @@ struct BenchIngestCommand: AsyncParsableCommand {
             engine.shutdown()
             database.close()
             print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key, key skew \(keySkew), \(Allocator.description)")
-            print("| events | accepted | seconds | events/s applied | CPU µs per event | commits | checkpoints |")
-            print("|---|---|---|---|---|---|---|")
-            print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(statistics.commits) | \(statistics.checkpoints) |")
+            print("| events | accepted | seconds | events/s applied | CPU µs per event | commits | checkpoints | rows written | checkpoint s |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(statistics.commits) | \(statistics.checkpoints) | \(statistics.rowsWritten) | \(format(statistics.checkpointTime.inSeconds)) |")
             return
         }
         var logger = Logger(label: "crema.bench")
@@ -144,10 +144,10 @@ struct BenchIngestCommand: AsyncParsableCommand {
         database.close()
 
         print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, key skew \(keySkew), durability \(durability), \(Allocator.description)")
-        print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows | estimated row MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows | estimated row MB | rows written | checkpoint s |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         let perMillion = rows > 0 ? Double(residentGrowth) / Double(rows) : 0
-        print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(format(Double(bytes) / seconds / 1e6)) | \(format(percentile(latencies, 0.5) * 1000)) | \(format(percentile(latencies, 0.99) * 1000)) | \(statistics.commits) | \(rows) | \(format(Double(residentGrowth) / 1e6)) | \(format(perMillion)) | \(format(Double(estimate) / 1e6)) |")
+        print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(format(Double(bytes) / seconds / 1e6)) | \(format(percentile(latencies, 0.5) * 1000)) | \(format(percentile(latencies, 0.99) * 1000)) | \(statistics.commits) | \(rows) | \(format(Double(residentGrowth) / 1e6)) | \(format(perMillion)) | \(format(Double(estimate) / 1e6)) | \(statistics.rowsWritten) | \(format(statistics.checkpointTime.inSeconds)) |")
     }
 
     private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {

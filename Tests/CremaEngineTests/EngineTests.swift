@@ -378,6 +378,19 @@ struct MemoryBoundTests {
 
 @Suite("Engine checkpoints")
 struct CheckpointTests {
+    @Test("checkpoints count the rows they write and the time they take")
+    func checkpointsAreCounted() async throws {
+        // One commit changes 5 videos and 2 users, and no row is due for an hour: the commit's
+        // checkpoint writes the 5 rows changed first (at most 2 may wait), shutdown the other 2.
+        let harness = try EngineHarness(spec: spec, now: start, checkpointInterval: .seconds(3_600), checkpointRows: 3)
+        try await harness.send((0..<10).map { view("u\($0 % 2)", "v\($0 % 5)", ts: start - Int64($0) * 1_000) })
+        harness.engine.shutdown()
+        let counters = harness.engine.statistics
+        #expect(counters.rowsWritten == 7, "each changed row once")
+        #expect(counters.checkpoints == 2)
+        #expect(counters.checkpointTime > .zero)
+    }
+
     @Test("a crash after only some changed rows were written restores exactly the acknowledged state")
     func partialCheckpointsReplayExactly() async throws {
         // At most two rows stay unwritten, so every commit writes the rows changed longest ago:

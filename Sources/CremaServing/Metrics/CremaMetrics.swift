@@ -21,6 +21,8 @@ import Synchronization
 ///   (histogram, when the gRPC server is given these metrics);
 /// - `crema_ingest_events_total{outcome="accepted|rejected|duplicate|late"}`,
 ///   `crema_engine_commits_total`, `crema_engine_checkpoints_total`,
+///   `crema_engine_rows_written_total` and `crema_engine_checkpoint_seconds_total` (by checkpoints;
+///   the second's rate is the share of the writer's time spent writing rows),
 ///   `crema_engine_rows_expired_total` (swept from memory), `crema_engine_rows_in_memory`,
 ///   `crema_engine_row_memory_estimate_bytes` (what `--cache-size` bounds);
 /// - `crema_ingest_connections_total`, `crema_ingest_connections_open`,
@@ -118,6 +120,8 @@ public final class CremaMetrics: Sendable {
         addTotal("crema_ingest_events_total", [("outcome", "late")], counters.late)
         addTotal("crema_engine_commits_total", [], counters.commits)
         addTotal("crema_engine_checkpoints_total", [], counters.checkpoints)
+        addTotal("crema_engine_rows_written_total", [], counters.rowsWritten)
+        addSecondsTotal("crema_engine_checkpoint_seconds_total", counters.checkpointTime)
         addTotal("crema_engine_rows_expired_total", [], counters.expiredRows)
         setGauge("crema_engine_rows_in_memory", engine.rowsInMemory)
         setGauge("crema_engine_row_memory_estimate_bytes", engine.estimatedRowMemory)
@@ -151,14 +155,24 @@ public final class CremaMetrics: Sendable {
 
     /// Brings a sampled counter up to `total` by adding what it has not reported yet.
     private func addTotal(_ name: String, _ dimensions: [(String, String)], _ total: Int) {
-        let key = name + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        let delta = reported.withLock { reported -> Int64 in
-            let delta = Int64(total) - (reported[key] ?? 0)
-            if delta > 0 { reported[key] = Int64(total) }
-            return delta
+        let delta = unreported(name + dimensions.map { "|\($0.0)=\($0.1)" }.joined(), total: Int64(total))
+        CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory).increment(by: delta)
+    }
+
+    /// Brings a sampled counter of seconds up to `total` (kept to the microsecond).
+    private func addSecondsTotal(_ name: String, _ total: Duration) {
+        let microseconds = total.components.seconds * 1_000_000 + total.components.attoseconds / 1_000_000_000_000
+        let delta = unreported(name, total: microseconds)
+        CoreMetrics.FloatingPointCounter(label: name, factory: factory).increment(by: Double(delta) / 1_000_000)
+    }
+
+    /// What of `total` the counter `key` has not reported yet, now recorded as reported.
+    private func unreported(_ key: String, total: Int64) -> Int64 {
+        reported.withLock { reported -> Int64 in
+            let delta = total - (reported[key] ?? 0)
+            if delta > 0 { reported[key] = total }
+            return max(delta, 0)
         }
-        let counter = CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
-        counter.increment(by: max(delta, 0))
     }
 
     private func setGauge(_ name: String, _ value: Int) {
