@@ -84,18 +84,16 @@ public final class CremaMetrics: Sendable {
     func recordRequest(route: String, status: Int, duration: Duration) {
         CoreMetrics.Counter(label: "crema_http_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory)
             .increment()
-        let (seconds, attoseconds) = duration.components
         CoreMetrics.Timer(label: "crema_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            .recordNanoseconds(Self.nanoseconds(duration))
     }
 
     /// Records one answered gRPC call; `code` is its status code's name (`ok`, `invalidArgument`…).
     func recordRPC(method: String, code: String, duration: Duration) {
         CoreMetrics.Counter(label: "crema_grpc_requests_total", dimensions: [("method", method), ("code", code)], factory: factory)
             .increment()
-        let (seconds, attoseconds) = duration.components
         CoreMetrics.Timer(label: "crema_grpc_request_duration_seconds", dimensions: [("method", method)], factory: factory)
-            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            .recordNanoseconds(Self.nanoseconds(duration))
     }
 
     /// Records the number of ids one read asked for.
@@ -159,11 +157,15 @@ public final class CremaMetrics: Sendable {
         CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory).increment(by: delta)
     }
 
-    /// Brings a sampled counter of seconds up to `total` (kept to the microsecond).
+    /// Brings a sampled counter of seconds up to `total` (kept to the nanosecond).
     private func addSecondsTotal(_ name: String, _ total: Duration) {
-        let microseconds = total.components.seconds * 1_000_000 + total.components.attoseconds / 1_000_000_000_000
-        let delta = unreported(name, total: microseconds)
-        CoreMetrics.FloatingPointCounter(label: name, factory: factory).increment(by: Double(delta) / 1_000_000)
+        let delta = unreported(name, total: Self.nanoseconds(total))
+        CoreMetrics.FloatingPointCounter(label: name, factory: factory).increment(by: Double(delta) / 1_000_000_000)
+    }
+
+    /// `duration` in whole nanoseconds.
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// What of `total` the counter `key` has not reported yet, now recorded as reported.
