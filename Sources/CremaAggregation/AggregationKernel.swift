@@ -33,6 +33,11 @@ protocol AggregationKernel: Sendable {
     /// (see `Prefetch`); the state's own bytes are in the cache by the time it is called.
     func prefetchContents(ofStateAt address: UnsafeRawPointer)
 
+    /// Prefetches the rest of the buffers whose first lines `prefetchContents` brought into
+    /// the cache a step before (their counts among them), for states whose `add` reads or
+    /// moves a whole buffer.
+    func prefetchRemainingContents(ofStateAt address: UnsafeRawPointer)
+
     /// Brings a stored state that merges have grown back within the kernel's size bound
     /// (top_k and histogram keep at most `capacity` values per tile).
     func bound(_ state: inout State)
@@ -45,4 +50,7 @@ extension AggregationKernel {
 
     /// States held inline have no buffers to prefetch.
     func prefetchContents(ofStateAt address: UnsafeRawPointer) {}
+
+    /// Most states' `add` reads a few lines of its buffers, which `prefetchContents` covers.
+    func prefetchRemainingContents(ofStateAt address: UnsafeRawPointer) {}
 }

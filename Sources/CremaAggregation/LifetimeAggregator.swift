@@ -22,11 +22,15 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
         return .kept
     }
 
-    /// Prefetches the state's buffers at depth 0 (see `Aggregator.prefetch`): the state object
-    /// is in the cache by then, and its buffers are one step away.
+    /// Prefetches the first lines of the state's buffers at depth 0 (see `Aggregator.prefetch`):
+    /// the state object is in the cache by then, and its buffers are one step away; the rest
+    /// of them at depth 1, once their counts are in the cache.
     func prefetch(_ state: AggregateState, depth: Int, time: Int64) {
-        guard depth == 0 else { return }
-        kernel.prefetchContents(ofStateAt: lifetime(state).valueAddress)
+        switch depth {
+        case 0: kernel.prefetchContents(ofStateAt: lifetime(state).valueAddress)
+        case 1: kernel.prefetchRemainingContents(ofStateAt: lifetime(state).valueAddress)
+        default: break
+        }
     }
 
     /// The finalized state at `time`.

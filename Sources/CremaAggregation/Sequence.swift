@@ -17,6 +17,9 @@ struct SequenceKernel: AggregationKernel {
     /// Prefetches the buffer `add` reads.
     func prefetchContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetch(entriesAt: address) }
 
+    /// Prefetches the newest entry at the end of the buffer, which an insert reads first.
+    func prefetchRemainingContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetchNewest(ofEntriesAt: address) }
+
     /// Inserts the event's fields at its place.
     ///
     /// - Complexity: O(size of the fields) for the newest event, O(size of the state) otherwise.

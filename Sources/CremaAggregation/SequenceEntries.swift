@@ -83,11 +83,18 @@ struct SequenceEntries: Sendable, Equatable {
         }
     }
 
-    /// Prefetches the first lines of the buffer of the entries at `address` (an insert reads
-    /// its header and newest entry, and moves it whole when the oldest entry drops).
+    /// Prefetches the first lines of the buffer of the entries at `address`: its header, which
+    /// `prefetchNewest(ofEntriesAt:)` reads, and the oldest entries.
     @inline(__always)
     static func prefetch(entriesAt address: UnsafeRawPointer) {
         Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.bytes)!, lines: 8)
+    }
+
+    /// Prefetches the newest entry of the entries at `address`, at the end of the buffer, once
+    /// `prefetch(entriesAt:)` has brought in its header.
+    @inline(__always)
+    static func prefetchNewest(ofEntriesAt address: UnsafeRawPointer) {
+        Prefetch.lastLines(2, ofArrayAt: address + MemoryLayout<Self>.offset(of: \Self.bytes)!, elementStride: 1)
     }
 
     /// The offset where an event at (`time`, `arrival`) goes: after every entry older than it.
