@@ -1,4 +1,9 @@
 import CremaEngine
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The ingest protocol of one connection, as a value state machine: each method takes what
 /// arrived (bytes, the end of a read burst, the end of input, an answer from the sink) and
@@ -231,10 +236,13 @@ struct IngestConnection {
                 if !isClosed { stash.append(contentsOf: bytes[index...]) }
                 return
             }
-            guard let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) else {
+            // memchr scans with vector instructions; a byte loop over each line took ~2 % of a
+            // `crema bench ingest` run's CPU.
+            guard let found = memchr(bytes.baseAddress! + index, Int32(UInt8(ascii: "\n")), bytes.count - index) else {
                 appendPartialLine(UnsafeRawBufferPointer(rebasing: bytes[index...]), into: &actions)
                 return
             }
+            let newline = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
             let segment = UnsafeRawBufferPointer(rebasing: bytes[index..<newline])
             index = newline + 1
             if isDiscardingLine {
