@@ -53,4 +53,12 @@ extension AggregationKernel {
 
     /// Most states' `add` reads a few lines of its buffers, which `prefetchContents` covers.
     func prefetchRemainingContents(ofStateAt address: UnsafeRawPointer) {}
+
+    /// `encode(_:into:)` of a state borrowed in place (`inout`, only read): passed as a copy,
+    /// a state read from a tile or an object retains and releases its buffers (a checkpoint
+    /// encodes every state of every changed row).
+    @inline(never)
+    func encode(inPlace state: inout State, into bytes: inout [UInt8]) {
+        encode(state, into: &bytes)
+    }
 }

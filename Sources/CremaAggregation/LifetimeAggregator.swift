@@ -53,14 +53,7 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
     /// - Complexity: O(state size).
     func encode(_ state: AggregateState, into bytes: inout [UInt8]) {
         bytes.append(StateFormat.current)
-        encodeValue(&lifetime(state).value, into: &bytes)
-    }
-
-    /// The kernel's encoding of the value borrowed in place (`inout`): passed as a copy, it
-    /// retained and released its buffers (an embedding's array) on every checkpoint.
-    @inline(never)
-    private func encodeValue(_ value: inout Kernel.State, into bytes: inout [UInt8]) {
-        kernel.encode(value, into: &bytes)
+        kernel.encode(inPlace: &lifetime(state).value, into: &bytes)
     }
 
     /// Reads version 2 or 1 (identical for lifetime states).

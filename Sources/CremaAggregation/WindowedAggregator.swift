@@ -129,36 +129,24 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         bytes.append(StateFormat.current)
         bytes.appendVarint(UInt64(layout.hops.count))
         for seriesIndex in layout.hops.indices {
-            encodeTiles(of: &tiled[series: seriesIndex], into: &bytes)
-        }
-    }
-
-    /// Appends the tile count, then each tile's index (zigzag for the first, then the varint
-    /// difference) and state. Each state is passed by its address in the tiles' buffer:
-    /// binding the series or a tile would copy it, retaining and releasing its buffers (~550
-    /// samples of a 6M engine-only `perf` run), and a mutable access to the array could copy
-    /// it while a reader holds it. Nothing is written.
-    private func encodeTiles(of series: inout TileSeries<Kernel.State>, into bytes: inout [UInt8]) {
-        bytes.appendVarint(UInt64(series.tiles.count))
-        series.tiles.withUnsafeBufferPointer { tiles in
-            var previous: Int64 = 0
-            for position in tiles.indices {
-                let index = tiles[position].index
-                if position == 0 {
-                    bytes.appendZigzag(index)
-                } else {
-                    bytes.appendVarint(UInt64(bitPattern: index &- previous))
+            // A copy of the series (a reader may hold it too: a mutable access could copy its
+            // array meanwhile); its tiles are read in place.
+            let series = tiled[series: seriesIndex]
+            bytes.appendVarint(UInt64(series.tiles.count))
+            series.tiles.withUnsafeBufferPointer { tiles in
+                var previous: Int64 = 0
+                for position in tiles.indices {
+                    let index = tiles[position].index
+                    if position == 0 {
+                        bytes.appendZigzag(index)
+                    } else {
+                        bytes.appendVarint(UInt64(bitPattern: index &- previous))
+                    }
+                    previous = index
+                    kernel.encode(inPlace: &UnsafeMutablePointer(mutating: tiles.baseAddress! + position).pointee.state, into: &bytes)
                 }
-                previous = index
-                encodeState(&UnsafeMutablePointer(mutating: tiles.baseAddress! + position).pointee.state, into: &bytes)
             }
         }
-    }
-
-    /// The kernel's encoding of a state borrowed in place, which it only reads.
-    @inline(never)
-    private func encodeState(_ state: inout Kernel.State, into bytes: inout [UInt8]) {
-        kernel.encode(state, into: &bytes)
     }
 
     /// Reads format version 2 or 1 (see `StateFormat`).
