@@ -33,10 +33,10 @@ protocol AggregationKernel: Sendable {
     /// (see `Prefetch`); the state's own bytes are in the cache by the time it is called.
     func prefetchContents(ofStateAt address: UnsafeRawPointer)
 
-    /// Prefetches the rest of the buffers whose first lines `prefetchContents` brought into
-    /// the cache a step before (their counts among them), for states whose `add` reads or
-    /// moves a whole buffer.
-    func prefetchRemainingContents(ofStateAt address: UnsafeRawPointer)
+    /// Prefetches what `add` reads further into the buffers whose first lines
+    /// `prefetchContents` brought into the cache a step before, found from those lines (a
+    /// buffer's count): a sequence's newest entry, at the end of its buffer.
+    func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer)
 
     /// Brings a stored state that merges have grown back within the kernel's size bound
     /// (top_k and histogram keep at most `capacity` values per tile).
@@ -51,8 +51,8 @@ extension AggregationKernel {
     /// States held inline have no buffers to prefetch.
     func prefetchContents(ofStateAt address: UnsafeRawPointer) {}
 
-    /// Most states' `add` reads a few lines of its buffers, which `prefetchContents` covers.
-    func prefetchRemainingContents(ofStateAt address: UnsafeRawPointer) {}
+    /// Most states' `add` reads only what `prefetchContents` covers.
+    func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer) {}
 
     /// `encode(_:into:)` of a state borrowed in place (`inout`, only read): passed as a copy,
     /// a state read from a tile or an object retains and releases its buffers (a checkpoint

@@ -23,12 +23,12 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
     }
 
     /// Prefetches the first lines of the state's buffers at depth 0 (see `Aggregator.prefetch`):
-    /// the state object is in the cache by then, and its buffers are one step away; the rest
-    /// of them at depth 1, once their counts are in the cache.
+    /// the state object is in the cache by then, and its buffers are one step away; what lies
+    /// further into them at depth 1, once their counts are in the cache.
     func prefetch(_ state: AggregateState, depth: Int, time: Int64) {
         switch depth {
         case 0: kernel.prefetchContents(ofStateAt: lifetime(state).valueAddress)
-        case 1: kernel.prefetchRemainingContents(ofStateAt: lifetime(state).valueAddress)
+        case 1: kernel.prefetchFurtherContents(ofStateAt: lifetime(state).valueAddress)
         default: break
         }
     }

@@ -18,7 +18,7 @@ struct SequenceKernel: AggregationKernel {
     func prefetchContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetch(entriesAt: address) }
 
     /// Prefetches the newest entry at the end of the buffer, which an insert reads first.
-    func prefetchRemainingContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetchNewest(ofEntriesAt: address) }
+    func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetchNewest(ofEntriesAt: address) }
 
     /// Inserts the event's fields at its place.
     ///
