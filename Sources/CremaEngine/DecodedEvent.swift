@@ -13,17 +13,15 @@ public struct DecodedEvent: Sendable {
     public var sequence: UInt64
     /// The line number within its connection (or file), for error messages.
     public var line: Int
-    /// The raw line, kept in the event log for replay and backfill.
-    public var raw: [UInt8]
 
-    /// Creates a decoded event.
-    public init(eventIndex: Int, fields: [FieldValue], time: Int64?, sequence: UInt64, line: Int, raw: [UInt8]) {
+    /// Creates a decoded event. Its line's bytes are not kept here: an `IngestBatch` copies them
+    /// into its event log as the event is added.
+    public init(eventIndex: Int, fields: [FieldValue], time: Int64?, sequence: UInt64, line: Int) {
         self.eventIndex = eventIndex
         self.fields = fields
         self.time = time
         self.sequence = sequence
         self.line = line
-        self.raw = raw
     }
 }
 
@@ -43,18 +41,17 @@ public struct IngestBatch: Sendable {
         self.producer = producer
     }
 
-    /// A batch of `events`.
-    public init(producer: String?, events: [DecodedEvent]) {
-        self.producer = producer
-        self.events.reserveCapacity(events.count)
-        for event in events { append(event) }
+    /// Adds an event after the others, with the line it was decoded from (for the event log).
+    /// - Complexity: amortized O(length of its line).
+    public mutating func append(_ event: DecodedEvent, line: UnsafeRawBufferPointer) {
+        events.append(event)
+        log.append(producerSequence: event.sequence, line: line)
     }
 
-    /// Adds an event after the others.
+    /// Adds an event after the others, with the line it was decoded from (for the event log).
     /// - Complexity: amortized O(length of its line).
-    public mutating func append(_ event: DecodedEvent) {
-        events.append(event)
-        log.append(producerSequence: event.sequence, line: event.raw)
+    public mutating func append(_ event: DecodedEvent, line: [UInt8]) {
+        line.withUnsafeBytes { append(event, line: $0) }
     }
 
     /// The events as the log keeps them; compresses those not compressed yet.

@@ -306,8 +306,8 @@ struct IngestConnection {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         switch decoder.decode(line: line, lineNumber: lineCount, expectsSequence: producer != nil) {
         case .success(let event):
-            pending.bytes += event.raw.count
-            pending.batch.append(event)
+            pending.bytes += line.count
+            pending.batch.append(event, line: line)
         case .failure(let error):
             reject(error.message, line: lineCount, into: &actions)
         }

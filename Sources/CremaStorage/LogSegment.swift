@@ -30,7 +30,7 @@ public struct LogSegment: Sendable, Equatable {
 
         /// Adds an event: its producer `seq` (0 without a producer) and its raw line.
         /// - Complexity: amortized O(line length).
-        public mutating func append(producerSequence: UInt64, line: [UInt8]) {
+        public mutating func append(producerSequence: UInt64, line: UnsafeRawBufferPointer) {
             if payload.isEmpty { payload.reserveCapacity(Self.blockBytes + 1_024) }
             payload.appendUInt64(producerSequence)
             payload.appendLengthPrefixed(line)

@@ -49,7 +49,7 @@ struct BenchDecodeCommand: ParsableCommand {
             intoBatches.append(try timePerEvent {
                 var batch = IngestBatch(producer: "bench")
                 try forEachLine(of: input) { line, number in
-                    batch.append(try decoder.decode(line: line, lineNumber: number, expectsSequence: true).get())
+                    batch.append(try decoder.decode(line: line, lineNumber: number, expectsSequence: true).get(), line: line)
                     if batch.events.count == Self.batchEvents {
                         _ = batch.logSegment()
                         batch = IngestBatch(producer: "bench")

@@ -85,11 +85,12 @@ struct BenchIngestCommand: AsyncParsableCommand {
             let decoder = EventDecoder(spec: spec)
             let batches = try loads.enumerated().map { index, chunks in
                 try chunks.map { chunk, _ in
-                    var events: [DecodedEvent] = []
+                    var batch = IngestBatch(producer: "bench-\(index)")
                     for line in chunk.split(separator: UInt8(ascii: "\n")) {
-                        events.append(try decoder.decode(line: Array(line), lineNumber: events.count + 1, expectsSequence: true).get())
+                        let bytes = Array(line)
+                        batch.append(try decoder.decode(line: bytes, lineNumber: batch.events.count + 1, expectsSequence: true).get(), line: bytes)
                     }
-                    return IngestBatch(producer: "bench-\(index)", events: events)
+                    return batch
                 }
             }
             let start = ContinuousClock.now

@@ -155,11 +155,12 @@ struct BenchReadCommand: AsyncParsableCommand {
         of count: Int, from sequence: Int, producer: String?, _ generator: inout EventGenerator, _ decoder: EventDecoder
     ) throws -> IngestBatch {
         let now = systemTimeMilliseconds()
-        let events = try (sequence..<(sequence + count)).map { number in
-            let line = generator.line(sequence: number, now: now)
-            return try decoder.decode(line: Array(line.utf8.dropLast()), lineNumber: number, expectsSequence: true).get()
+        var batch = IngestBatch(producer: producer)
+        for number in sequence..<(sequence + count) {
+            let line = Array(generator.line(sequence: number, now: now).utf8.dropLast())
+            batch.append(try decoder.decode(line: line, lineNumber: number, expectsSequence: true).get(), line: line)
         }
-        return IngestBatch(producer: producer, events: events)
+        return batch
     }
 
     /// Hot server-side reads while another task submits batches of 4,096 events back to back

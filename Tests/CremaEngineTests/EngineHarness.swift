@@ -85,15 +85,13 @@ final class EngineHarness {
     @discardableResult
     func send(_ lines: [String], producer: String? = nil) async throws -> IngestOutcome {
         let decoder = EventDecoder(spec: spec)
-        var events: [DecodedEvent] = []
+        var batch = IngestBatch(producer: producer)
         for (offset, line) in lines.enumerated() {
             let bytes = Array(line.utf8)
-            let result = bytes.withUnsafeBytes {
-                decoder.decode(line: $0, lineNumber: offset + 1, expectsSequence: producer != nil)
-            }
-            events.append(try result.get())
+            let event = try decoder.decode(line: bytes, lineNumber: offset + 1, expectsSequence: producer != nil).get()
+            batch.append(event, line: bytes)
         }
-        return try await engine.submit(IngestBatch(producer: producer, events: events))
+        return try await engine.submit(batch)
     }
 
     /// Reads features of ids (string keys) at `at`, one column per feature.

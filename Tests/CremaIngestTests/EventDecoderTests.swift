@@ -61,7 +61,6 @@ struct EventDecoderTests {
         #expect(decoded.time == 1_763_900_000_000)
         #expect(decoded.sequence == 42)
         #expect(decoded.line == 7)
-        #expect(decoded.raw == Array(line.utf8))
     }
 
     @Test func acceptsKeysInAnyOrderAndSurroundingWhitespace() throws {
@@ -135,6 +134,67 @@ struct EventDecoderTests {
             let fraction = generator.next() % 1000
             let text = "\(mantissa).\(fraction)e\(exponent)"
             #expect(fieldValue("score", text) == .float(Double(text)!), "\(text)")
+        }
+    }
+
+    @Test func plainNumbersOfEveryLengthMatchTheStandardLibraryParser() {
+        var generator = SplitMix(seed: 3)
+        for digits in 1...20 {
+            for _ in 0..<50 {
+                var text = String(generator.next() % 9 + 1)
+                for _ in 1..<digits { text += String(generator.next() % 10) }
+                let integer = (generator.next() % 2 == 0 ? "-" : "") + text
+                if let value = Int64(integer) {
+                    #expect(fieldValue("watch_ms", integer) == .int(value), "\(integer)")
+                } else {
+                    #expect(fieldError("watch_ms", integer) == "field watch_ms: expected int, got \(integer) (out of 64-bit range)")
+                }
+                let point = Int(generator.next() % UInt64(digits + 1))
+                let decimal = point == 0 ? "0." + text : text.prefix(point) + "." + (point == digits ? "5" : text.dropFirst(point))
+                for number in [integer, decimal, "-" + decimal] {
+                    #expect(fieldValue("score", number) == .float(Double(number)!), "\(number)")
+                }
+                let vector = [integer, decimal, "-" + decimal]
+                #expect(fieldValue("embedding", "[\(vector.joined(separator: ","))]") == .vector(vector.map { Float(Double($0)!) }))
+            }
+        }
+    }
+
+    @Test func refusesMalformedNumbersInTypedFields() {
+        for text in ["01", "-01", "00.5", "1.", ".5", "-", "+1", "1e", "1.5.2", "1-2", "0x10"] {
+            for name in ["watch_ms", "score"] {
+                if case .success(let event) = field(name, text) {
+                    Issue.record("\(name): \(text) read as \(event.fields)")
+                }
+            }
+            if case .success(let event) = field("embedding", "[1, \(text), 2]") {
+                Issue.record("embedding: [1, \(text), 2] read as \(event.fields)")
+            }
+        }
+        #expect(fieldError("watch_ms", "1.5") == "field watch_ms: expected int, got 1.5")
+        #expect(fieldError("watch_ms", "1e3") == "field watch_ms: expected int, got 1e3")
+        #expect(fieldValue("score", "1e3") == .float(1000))
+        #expect(fieldValue("score", "-0.0") == .float(-0.0))
+    }
+
+    @Test func stringsOfEveryLengthAroundEscapesAndControlCharacters() throws {
+        for length in 0...40 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
+            #expect(fieldValue("user_id", "\"\(plain)\"") == .string(plain), "\(length)")
+            for position in 0..<max(length, 1) {
+                var escaped = Array(plain)
+                var expected = Array(plain)
+                if position < length {
+                    escaped[position] = "\u{1}"
+                    expected[position] = "\""
+                }
+                let withQuote = String(escaped).replacingOccurrences(of: "\u{1}", with: "\\\"")
+                #expect(fieldValue("user_id", "\"\(withQuote)\"") == .string(String(expected)), "\(withQuote)")
+                let withControl = String(escaped).replacingOccurrences(of: "\u{1}", with: "\t")
+                if position < length {
+                    #expect(fieldError("user_id", "\"\(withControl)\"")?.hasSuffix("control character in string") == true, "\(length) \(position)")
+                }
+            }
         }
     }
 

@@ -139,10 +139,12 @@ enum GRPCFixture {
     /// Decodes NDJSON lines with the engine's `EventDecoder` and submits them as one batch.
     static func submit(_ lines: [String], to engine: Engine) async throws {
         let decoder = EventDecoder(spec: engine.spec)
-        let events = try lines.enumerated().map { offset, line in
-            try decoder.decode(line: Array(line.utf8), lineNumber: offset + 1, expectsSequence: false).get()
+        var batch = IngestBatch(producer: nil)
+        for (offset, line) in lines.enumerated() {
+            let bytes = Array(line.utf8)
+            batch.append(try decoder.decode(line: bytes, lineNumber: offset + 1, expectsSequence: false).get(), line: bytes)
         }
-        let outcome = try await engine.submit(IngestBatch(producer: nil, events: events))
+        let outcome = try await engine.submit(batch)
         #expect(outcome.accepted == lines.count)
     }
 

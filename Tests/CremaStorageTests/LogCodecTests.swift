@@ -10,7 +10,7 @@ struct LogCodecTests {
 
         var segment: LogSegment {
             var builder = LogSegment.Builder()
-            for event in events { builder.append(producerSequence: event.sequence, line: event.line) }
+            for event in events { event.line.withUnsafeBytes { builder.append(producerSequence: event.sequence, line: $0) } }
             return builder.finish(producer: producer)
         }
     }

@@ -25,11 +25,18 @@ public struct EventDecoder: Sendable {
         static let count = 4
     }
 
-    /// One event type, compiled for decoding.
-    private struct CompiledEvent: Sendable {
+    /// One event type, compiled for decoding (a class: a decode retains it once, not each of
+    /// its arrays).
+    private final class CompiledEvent: Sendable {
         let keys: KeyTable
         let fields: [EventField]
         let timeField: String?
+
+        init(keys: KeyTable, fields: [EventField], timeField: String?) {
+            self.keys = keys
+            self.fields = fields
+            self.timeField = timeField
+        }
     }
 
     private let events: [CompiledEvent]
@@ -50,7 +57,7 @@ public struct EventDecoder: Sendable {
     /// Decodes one line (without its newline).
     ///
     /// - Parameters:
-    ///   - line: the line's bytes; copied into `DecodedEvent.raw` on success.
+    ///   - line: the line's bytes.
     ///   - lineNumber: recorded in the event, for error reports.
     ///   - expectsSequence: whether the connection has a producer, so `seq` is required.
     /// - Complexity: O(line length).
@@ -129,7 +136,7 @@ public struct EventDecoder: Sendable {
             }
         }
         return DecodedEvent(
-            eventIndex: eventIndex, fields: fields, time: time, sequence: sequence, line: lineNumber, raw: Array(line))
+            eventIndex: eventIndex, fields: fields, time: time, sequence: sequence, line: lineNumber)
     }
 
     /// Looks a key up, unescaping it first only when it has escapes.
@@ -183,6 +190,8 @@ public struct EventDecoder: Sendable {
         guard let byte = scanner.peekAfterWhitespace(), byte == UInt8(ascii: "-") || byte &- UInt8(ascii: "0") < 10 else {
             throw mistyped("seq", expected, scanner, at: start)
         }
+        if let value = scanner.scanPlainInteger(), value > 0 { return UInt64(value) }
+        scanner.position = start
         let token = try scanner.scanNumber()
         guard token.isInteger, let value = scanner.int64(token), value > 0 else {
             throw mistyped("seq", expected, scanner, at: start)
@@ -207,6 +216,7 @@ public struct EventDecoder: Sendable {
             guard let parsed else { throw mistyped(name, expected, scanner, at: start) }
             return parsed
         case let byte? where byte == UInt8(ascii: "-") || byte &- UInt8(ascii: "0") < 10:
+            if let value = scanner.scanPlainInteger() { return value }
             let token = try scanner.scanNumber()
             guard token.isInteger, let value = scanner.int64(token) else { throw mistyped(name, expected, scanner, at: start) }
             return value
@@ -226,6 +236,7 @@ public struct EventDecoder: Sendable {
         switch field.type {
         case .int:
             guard isNumberStart else { throw mistyped(field.name, "int", scanner, at: start) }
+            if let value = scanner.scanPlainInteger() { return .int(value) }
             let token = try scanner.scanNumber()
             guard token.isInteger else { throw mistyped(field.name, "int", scanner, at: start) }
             guard let value = scanner.int64(token) else {
@@ -234,7 +245,7 @@ public struct EventDecoder: Sendable {
             return .int(value)
         case .float:
             guard isNumberStart else { throw mistyped(field.name, "float", scanner, at: start) }
-            let value = scanner.double(try scanner.scanNumber())
+            let value = try scanner.scanDouble()
             guard value.isFinite else { throw mistyped(field.name, "float", scanner, at: start, " (out of range)") }
             return .float(value)
         case .bool:
@@ -262,7 +273,7 @@ public struct EventDecoder: Sendable {
                         code: .mistypedField,
                         message: "field \(field.name): expected \(expected) of numbers, got \(scanner.describeValue(at: start)) at index \(values.count)")
                 }
-                let value = Float(scanner.double(try scanner.scanNumber()))
+                let value = Float(try scanner.scanDouble())
                 guard value.isFinite else {
                     throw EventDecodingError(
                         code: .mistypedField,

@@ -87,6 +87,7 @@ package struct JSONScanner {
         guard consume(UInt8(ascii: "\"")) else { throw syntaxError("expected a string") }
         let start = position
         var hasEscapes = false
+        skipPlainStringBytes()
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
@@ -105,6 +106,36 @@ package struct JSONScanner {
             }
         }
         throw syntaxError("unterminated string")
+    }
+
+    /// Moves past string bytes that need no attention (not `"`, `\\` or a control character),
+    /// eight at a time while eight remain: most keys and values end within the first word.
+    @inline(__always)
+    private mutating func skipPlainStringBytes() {
+        guard let base = bytes.baseAddress else { return }
+        while position + 8 <= bytes.count {
+            let word = UInt64(littleEndian: (base + position).loadUnaligned(as: UInt64.self))
+            let special = Self.zeroBytes(word ^ 0x2222_2222_2222_2222) | Self.zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C)
+                | Self.bytesBelow0x20(word)
+            if special != 0 {
+                position += special.trailingZeroBitCount / 8
+                return
+            }
+            position += 8
+        }
+    }
+
+    /// The high bit of each byte of `word` that is zero (exact for the lowest such byte; a
+    /// borrow can mark bytes above it).
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+    }
+
+    /// The high bit of each byte of `word` below 0x20 (exact for the lowest such byte).
+    @inline(__always)
+    private static func bytesBelow0x20(_ word: UInt64) -> UInt64 {
+        (word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080
     }
 
     /// Validates one escape sequence at `position` (the backslash) and moves past it.
@@ -249,6 +280,75 @@ package struct JSONScanner {
 
     private mutating func skipDigits() {
         while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+    }
+
+    /// Scans a number (after whitespace) in one pass and returns its value when it is a plain
+    /// integer (`-?digits`, at most 18 digits); otherwise returns nil without moving, and the
+    /// caller takes `scanNumber()`.
+    package mutating func scanPlainInteger() -> Int64? {
+        let (isNegative, digitsStart, index, value) = leadingDigits()
+        guard hasPlainIntegerPart(digitsStart..<index), index - digitsStart <= 18,
+              index == bytes.count || !Self.continuesNumber(bytes[index])
+        else { return nil }
+        position = index
+        return isNegative ? -Int64(value) : Int64(value)
+    }
+
+    /// Scans a number (after whitespace) and returns its value as a double, correctly rounded
+    /// (±infinity past the range). A plain decimal (`-?digits(.digits)?`, at most 15 digits) is
+    /// scanned and converted in one pass; any other goes through `scanNumber()` and `double(_:)`.
+    package mutating func scanDouble() throws(EventDecodingError) -> Double {
+        var (isNegative, digitsStart, index, mantissa) = leadingDigits()
+        let integerDigits = index - digitsStart
+        var fractionDigits = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            fractionDigits = accumulateDigits(at: &index, into: &mantissa)
+            if fractionDigits == 0 { return double(try scanNumber()) }
+        }
+        guard hasPlainIntegerPart(digitsStart..<(digitsStart + integerDigits)), integerDigits + fractionDigits <= 15,
+              index == bytes.count || !Self.continuesNumber(bytes[index])
+        else { return double(try scanNumber()) }
+        position = index
+        // Clinger's fast path: both the digits and the power of ten are exact doubles.
+        let value = fractionDigits == 0 ? Double(mantissa) : Double(mantissa) / Self.powersOfTen[fractionDigits]
+        return isNegative ? -value : value
+    }
+
+    /// After whitespace, without moving: whether a minus sign comes first, where the digits after
+    /// it start and end, and their value (wrapping past 19 digits).
+    @inline(__always)
+    private mutating func leadingDigits() -> (isNegative: Bool, start: Int, end: Int, value: UInt64) {
+        skipWhitespace()
+        let isNegative = position < bytes.count && bytes[position] == UInt8(ascii: "-")
+        var index = isNegative ? position + 1 : position
+        let start = index
+        var value: UInt64 = 0
+        _ = accumulateDigits(at: &index, into: &value)
+        return (isNegative, start, index, value)
+    }
+
+    /// Whether `digits` is a valid integer part: at least one digit, no leading zero.
+    @inline(__always)
+    private func hasPlainIntegerPart(_ digits: Range<Int>) -> Bool {
+        digits.count == 1 || (digits.count > 1 && bytes[digits.lowerBound] != UInt8(ascii: "0"))
+    }
+
+    /// Appends the decimal digits at `index` to `value` (wrapping past 19 digits), moves past
+    /// them and returns how many there were.
+    @inline(__always)
+    private func accumulateDigits(at index: inout Int, into value: inout UInt64) -> Int {
+        let start = index
+        while index < bytes.count, isDigit(bytes[index]) {
+            value = value &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
+        }
+        return index - start
+    }
+
+    /// Whether `byte` after a number's digits would make it more than a plain decimal.
+    private static func continuesNumber(_ byte: UInt8) -> Bool {
+        byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")
     }
 
     /// The value of an integer token, or nil when it does not fit in 64 bits.

@@ -17,10 +17,9 @@ struct EventBody {
         var message: String
     }
 
-    /// The producer named by the hello, if there was one.
-    var producer: String?
-    /// The events decoded, in line order.
-    var events: [DecodedEvent] = []
+    /// The events decoded, in line order, with their lines; its producer is the one named by
+    /// the hello, if there was one.
+    var batch = IngestBatch(producer: nil)
     /// The lines refused while decoding.
     var errors: [LineError] = []
     /// The number of lines numbered (the hello excluded).
@@ -40,7 +39,7 @@ struct EventBody {
                 let line = UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd])
                 do throws(HTTPError) {
                     if isFirstLine, line.count <= maximumLineLength, let name = try Self.hello(in: line) {
-                        producer = name
+                        batch.producer = name
                     } else {
                         handle(line, decoder: decoder, maximumLineLength: maximumLineLength)
                     }
@@ -62,8 +61,8 @@ struct EventBody {
             return
         }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-        switch decoder.decode(line: line, lineNumber: lineCount, expectsSequence: producer != nil) {
-        case .success(let event): events.append(event)
+        switch decoder.decode(line: line, lineNumber: lineCount, expectsSequence: batch.producer != nil) {
+        case .success(let event): batch.append(event, line: line)
         case .failure(let error): errors.append(LineError(line: lineCount, message: error.message))
         }
     }

@@ -154,9 +154,9 @@ struct HTTPAPI: Sendable {
     func ingest(_ body: [UInt8]) async throws(HTTPError) -> HTTPResponse {
         let lines = try EventBody(body, decoder: decoder, maximumLineLength: maximumLineLength)
         var outcome = IngestOutcome()
-        if !lines.events.isEmpty {
+        if !lines.batch.events.isEmpty {
             do {
-                outcome = try await service.engine.submit(IngestBatch(producer: lines.producer, events: lines.events))
+                outcome = try await service.engine.submit(lines.batch)
             } catch let error as EngineError {
                 throw HTTPError(error)
             } catch {
