@@ -190,7 +190,7 @@ struct BinStore: Sendable {
         if low < sparse.count && sparse[low].index == index {
             sparse[low].count &+= count
         } else {
-            sparse.insert(Bin(index: index, count: count), at: low)
+            sparse.insert(Bin(index: index, count: count), at: low, growingFrom: 8)
         }
         collapseSparse()
     }

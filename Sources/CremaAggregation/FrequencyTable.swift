@@ -47,7 +47,7 @@ struct FrequencyTable<Value: OrderedFieldScalar>: Sendable, Equatable {
             }
             if small.count < capacity {
                 guard small.count == Self.smallLimit else {
-                    small.insert(Entry(value: value, count: 1), at: position)
+                    small.insert(Entry(value: value, count: 1), at: position, growingFrom: 8)
                     return
                 }
                 moveToLarge()

@@ -62,7 +62,7 @@ struct HyperLogLog: Sendable, Equatable {
             if UInt8(truncatingIfNeeded: sparse[low]) < rank { sparse[low] = key | UInt32(rank) }
             return
         }
-        sparse.insert(key | UInt32(rank), at: low)
+        sparse.insert(key | UInt32(rank), at: low, growingFrom: 16)
         if sparse.count > Self.sparseLimit { densify() }
     }
 

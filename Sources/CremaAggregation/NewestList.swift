@@ -30,7 +30,7 @@ struct NewestList<Value: Sendable & Hashable>: Sendable, Equatable {
         var position = entries.count
         while position > 0 && entry.isNewer(than: entries[position - 1]) { position -= 1 }
         guard position < limit else { return }
-        entries.insert(entry, at: position)
+        entries.insert(entry, at: position, growingFrom: 8)
         if entries.count > limit { entries.removeLast(entries.count - limit) }
     }
 
