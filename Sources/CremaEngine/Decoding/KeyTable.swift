@@ -27,7 +27,7 @@ struct KeyTable: Sendable {
     private var longNames: [UInt8] = []
     private let mask: Int
 
-    /// Creates a table of `entries` (names must be distinct).
+    /// Creates a table of `names` and their values (names must be distinct).
     init(_ names: [(name: String, value: Int)]) {
         var capacity = 8
         while capacity < names.count * 2 { capacity *= 2 }
