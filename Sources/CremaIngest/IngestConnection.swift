@@ -67,7 +67,7 @@ struct IngestConnection {
     }
 
     private let configuration: Configuration
-    private let decoder: EventDecoder
+    private let rules: EventLineRules
     private var phase = Phase.awaitingFirstLine
     private var producer: String?
     /// The start of a line whose newline has not arrived yet.
@@ -92,7 +92,7 @@ struct IngestConnection {
 
     /// Creates the state of a new connection.
     init(decoder: EventDecoder, configuration: Configuration = Configuration()) {
-        self.decoder = decoder
+        rules = EventLineRules(decoder: decoder, maximumLineLength: configuration.maximumLineLength)
         self.configuration = configuration
     }
 
@@ -267,14 +267,12 @@ struct IngestConnection {
             isDiscardingLine = true
             if case .awaitingFirstLine = phase { phase = .streaming }
             lineCount += 1
-            reject(overLongMessage, line: lineCount, into: &actions)
+            reject(rules.overLongMessage, line: lineCount, into: &actions)
             finishLine(&actions)
         } else {
             carry.append(contentsOf: segment)
         }
     }
-
-    private var overLongMessage: String { "line longer than \(configuration.maximumLineLength) bytes" }
 
     /// Handles one complete line (without its newline).
     private mutating func handleLine(_ rawLine: UnsafeRawBufferPointer, into actions: inout [Action]) {
@@ -299,17 +297,10 @@ struct IngestConnection {
         }
         lineCount += 1
         defer { finishLine(&actions) }
-        if line.count > configuration.maximumLineLength {
-            reject(overLongMessage, line: lineCount, into: &actions)
-            return
-        }
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-        switch decoder.decode(line: line, lineNumber: lineCount, expectsSequence: producer != nil) {
-        case .success(let event):
-            pending.bytes += line.count
-            pending.batch.append(event, line: line)
-        case .failure(let error):
-            reject(error.message, line: lineCount, into: &actions)
+        switch rules.add(line, number: lineCount, expectsSequence: producer != nil, to: &pending.batch) {
+        case .appended: pending.bytes += line.count
+        case .skipped: break
+        case .rejected(let message): reject(message, line: lineCount, into: &actions)
         }
     }
 

@@ -4,10 +4,10 @@ import CremaIngest
 /// A `POST /v1/events` body split and decoded as the ingest socket would: NDJSON lines,
 /// an optional hello first, lines numbered from 1 after it (DESIGN.md, "Ingest protocol").
 ///
-/// Same rules as the socket: an empty or whitespace-only line is skipped but numbered; a
-/// trailing CR is dropped; a line over `maximumLineLength` bytes (newline excluded) is a bad
-/// line; an unterminated last line is still a line. After a hello every event needs `seq`.
-/// A malformed hello (the socket's line-0 error) refuses the whole request.
+/// The socket's rules, from `EventLineRules`: an empty or whitespace-only line is skipped but
+/// numbered; a trailing CR is dropped; a line over `maximumLineLength` bytes (newline excluded)
+/// is a bad line; an unterminated last line is still a line. After a hello every event needs
+/// `seq`. A malformed hello (the socket's line-0 error) refuses the whole request.
 struct EventBody {
     /// One refused line.
     struct LineError: Equatable {
@@ -29,42 +29,27 @@ struct EventBody {
     /// - Throws: `HTTPError` (400) for a malformed hello.
     /// - Complexity: O(body length).
     init(_ body: [UInt8], decoder: EventDecoder, maximumLineLength: Int = 1 << 20) throws(HTTPError) {
-        var start = 0
+        let rules = EventLineRules(decoder: decoder, maximumLineLength: maximumLineLength)
         var isFirstLine = true
-        while start < body.count {
-            let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.count
-            var lineEnd = end
-            if lineEnd > start, body[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-            let result = body.withUnsafeBytes { bytes -> Result<Void, HTTPError> in
-                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd])
-                do throws(HTTPError) {
+        let result = body.withUnsafeBytes { bytes -> Result<Void, HTTPError> in
+            do throws(HTTPError) {
+                try EventLineRules.forEachLine(in: bytes) { (line) throws(HTTPError) in
+                    defer { isFirstLine = false }
                     if isFirstLine, line.count <= maximumLineLength, let name = try Self.hello(in: line) {
                         batch.producer = name
-                    } else {
-                        handle(line, decoder: decoder, maximumLineLength: maximumLineLength)
+                        return
                     }
-                    return .success(())
-                } catch {
-                    return .failure(error)
+                    lineCount += 1
+                    if case .rejected(let message) = rules.add(line, number: lineCount, expectsSequence: batch.producer != nil, to: &batch) {
+                        errors.append(LineError(line: lineCount, message: message))
+                    }
                 }
+                return .success(())
+            } catch {
+                return .failure(error)
             }
-            try result.get()
-            isFirstLine = false
-            start = end + 1
         }
-    }
-
-    private mutating func handle(_ line: UnsafeRawBufferPointer, decoder: EventDecoder, maximumLineLength: Int) {
-        lineCount += 1
-        guard line.count <= maximumLineLength else {
-            errors.append(LineError(line: lineCount, message: "line longer than \(maximumLineLength) bytes"))
-            return
-        }
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-        switch decoder.decode(line: line, lineNumber: lineCount, expectsSequence: batch.producer != nil) {
-        case .success(let event): batch.append(event, line: line)
-        case .failure(let error): errors.append(LineError(line: lineCount, message: error.message))
-        }
+        try result.get()
     }
 
     /// The producer name when `line` is a hello (an object with a top-level `producer` key),
