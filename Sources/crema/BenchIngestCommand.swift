@@ -1,9 +1,7 @@
 import ArgumentParser
 import CremaEngine
-import CremaIngest
 import CremaStorage
 import Foundation
-import Logging
 import Synchronization
 
 /// `crema bench ingest`: events per second acknowledged over the ingest socket, with ack
@@ -113,14 +111,10 @@ struct BenchIngestCommand: AsyncParsableCommand {
             print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(statistics.commits) | \(statistics.checkpoints) | \(statistics.rowsWritten) | \(format(statistics.checkpointTime.inSeconds)) |")
             return
         }
-        var logger = Logger(label: "crema.bench")
-        logger.logLevel = .warning
-        let server = IngestServer(configuration: .init(address: .tcp(host: "127.0.0.1", port: 0)), spec: spec, sink: engine, logger: logger)
-        let serverTask = Task { try await server.run() }
-        guard case .tcp(_, let port) = try await server.boundAddress() else { throw BenchmarkError("no TCP port") }
+        let server = try await BenchIngestServer.start(spec: spec, engine: engine)
 
         let clients = try loads.enumerated().map { index, chunks in
-            try IngestLoad(port: port, producer: "bench-\(index)", chunks: chunks.map(\.0), linesPerChunk: chunks.map(\.1), window: window)
+            try IngestLoad(port: server.port, producer: "bench-\(index)", chunks: chunks.map(\.0), linesPerChunk: chunks.map(\.1), window: window)
         }
         let start = ContinuousClock.now
         let cpuStart = processCPUSeconds()
@@ -131,8 +125,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let cpu = processCPUSeconds() - cpuStart
         if let failure = failures.withLock({ $0.first }) { throw failure }
-        serverTask.cancel()
-        _ = try? await serverTask.value
+        try await server.stop()
 
         let seconds = elapsed.inSeconds
         let latencies = clients.flatMap(\.latencies).sorted()

@@ -7,6 +7,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import Synchronization
 
 /// `crema bench read`: latency of one ranker request — `ids` candidates × windowed features plus
 /// a broadcast user — measured in the engine (server-side) and over HTTP and gRPC (client-side,
@@ -50,7 +51,9 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     /// What `crema bench read` can measure.
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case redis, first, hot, ingesting, http, grpc, cold
+        case redis, first, hot, ingesting, http, grpc
+        case grpcWhileProducing = "grpc-producing"
+        case cold
     }
 
     @Option(
@@ -59,7 +62,8 @@ struct BenchReadCommand: AsyncParsableCommand {
             The scenarios, in this order: redis (the yardstick, before anything is loaded: tools/bench-redis-mget, one \
             MGET of as many keys, when redis-server is installed), first (server-side, every id read for the first time since its row changed), \
             hot (server-side, again), ingesting (hot while events are applied as fast as the engine takes them), \
-            http, grpc (client-side, in this process), cold (server-side after a restart: each row read once, \
+            http, grpc (client-side, in this process), grpc-producing (gRPC while producers push events over the \
+            ingest socket, on its event loops as in `crema serve`, as fast as they are acknowledged), cold (server-side after a restart: each row read once, \
             then random ids again, once the writer has brought the rows read into memory).
             """
     )
@@ -101,6 +105,9 @@ struct BenchReadCommand: AsyncParsableCommand {
         }
         if scenarios.contains(.grpc) {
             try await measureGRPC("hot, client-side (gRPC crema.v1.Features/Get)", engine: engine!, pool: pool)
+        }
+        if scenarios.contains(.grpcWhileProducing) {
+            try await measureGRPCWhileProducing(engine: engine!, spec: spec, pool: pool)
         }
         engine!.shutdown()
         engine = nil
@@ -182,6 +189,34 @@ struct BenchReadCommand: AsyncParsableCommand {
         writer.cancel()
         let applied = try await writer.value
         print("|   (events applied meanwhile: \(applied) in \(format(milliseconds(ContinuousClock.now - start) / 1_000)) s) | | | |")
+    }
+
+    /// gRPC reads while two producers without a name (so that the same lines can be sent again)
+    /// push chunks of 1,000 events over the ingest socket, 8 unacknowledged each, served by the
+    /// ingest event loops `crema serve` uses.
+    private func measureGRPCWhileProducing(engine: Engine, spec: CompiledSpec, pool: IDPool) async throws {
+        var generator = try EventGenerator(spec: spec, event: event, entities: entities, seed: 17)
+        let now = systemTimeMilliseconds()
+        let chunks = (0..<32).map { chunk in
+            Array((0..<1_000).map { generator.line(sequence: chunk * 1_000 + $0 + 1, now: now) }.joined().utf8)
+        }
+        let server = try await BenchIngestServer.start(spec: spec, engine: engine)
+        let producers = try (0..<2).map { _ in
+            try IngestLoad(port: server.port, producer: nil, chunks: chunks, linesPerChunk: Array(repeating: 1_000, count: chunks.count), window: 8)
+        }
+        let isMeasuring = Atomic(true)
+        let start = ContinuousClock.now
+        let sending = Task.detached {
+            DispatchQueue.concurrentPerform(iterations: producers.count) { index in
+                try? producers[index].run { _ in !isMeasuring.load(ordering: .relaxed) }
+            }
+        }
+        try await measureGRPC("hot, client-side (gRPC) while producers push events over the ingest socket", engine: engine, pool: pool)
+        isMeasuring.store(false, ordering: .relaxed)
+        await sending.value
+        let acknowledged = producers.reduce(0) { $0 + $1.latencies.count * 1_000 }
+        print("|   (events acknowledged meanwhile: \(acknowledged) in \(format(milliseconds(ContinuousClock.now - start) / 1_000)) s) | | | |")
+        try await server.stop()
     }
 
     /// A request for `ids` random candidates and a random broadcast user. The ids come from

@@ -72,8 +72,10 @@ struct ServeCommand: AsyncParsableCommand {
         engineConfiguration.checkpointRows = checkpointRows
         engineConfiguration.checkpointInterval = .milliseconds(Int64(checkpointInterval * 1_000))
         let engine = try Engine(spec: spec, database: database, configuration: engineConfiguration, logger: logger)
+        let ingestLoops = try await IngestEventLoops.makeGroup()
         let ingestServer = IngestServer(
-            configuration: IngestServer.Configuration(address: address), spec: spec, sink: engine, logger: logger
+            configuration: IngestServer.Configuration(address: address), spec: spec, sink: engine, eventLoopGroup: ingestLoops,
+            logger: logger
         )
         let metrics = CremaMetrics(engine: engine, database: database, ingestStatistics: { ingestServer.statistics })
         metrics.bootstrapMetricsSystem()
@@ -109,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         )
         try await group.run()
+        try await ingestLoops.shutdownGracefully()
         database.close()
         logger.info("stopped", metadata: ["accepted": "\(engine.statistics.accepted)"])
     }
