@@ -161,9 +161,8 @@ extension Engine {
                 // one row's cache, even when an id repeats.
                 let parts = Self.chunks(of: positions.count, minimum: 256).count
                 DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    for position in positions {
+                    func compute(_ position: Int) {
                         let slot = Int(shared.slots[position])
-                        guard slot % parts == part else { continue }
                         let row = shared.rows[slot]
                         let expiresAt = group.expiresAt(newestEventTime: row.newestEventTime)
                         let flags = position * targets.count
@@ -173,6 +172,24 @@ extension Engine {
                                 : group.aggregators[target.aggregate].result(of: row.states[target.aggregate], feature: target.window, at: time)
                             shared.cache.store(value, slot: slot, feature: target.feature, expiresAt: expiresAt)
                             shared.output.set(value, column: target.column, position: position)
+                        }
+                    }
+                    // Rows a few ahead are prefetched (their states and newest tiles), so that the
+                    // misses of several rows overlap.
+                    let owned = positions.filter { Int(shared.slots[$0]) % parts == part }
+                    let pipeline = RowPrefetchPipeline.encoding
+                    shared.rows.withUnretainedElements { rows in
+                        group.aggregators.withUnretainedElements { aggregators in
+                            let prefetchAhead = { (offset: Int) in
+                                pipeline.prefetch(
+                                    at: offset, count: owned.count, aggregators: aggregators,
+                                    rowAddress: { UnsafeRawPointer(rows[Int(shared.slots[owned[$0]])].toOpaque()) }, eventTime: { _ in time })
+                            }
+                            for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
+                            for (offset, position) in owned.enumerated() {
+                                prefetchAhead(offset)
+                                compute(position)
+                            }
                         }
                     }
                 }

@@ -21,7 +21,8 @@ struct RowPrefetchPipeline {
     /// Applying events: lookups have prefetched the row objects; each step three events after the
     /// one before it.
     static let applying = RowPrefetchPipeline(rowObjects: nil, stateLists: 15, stateObjects: 12, contents: [9, 6, 3])
-    /// Encoding rows: a row takes microseconds, so one row between steps is enough.
+    /// Encoding rows, or finalizing a read's values of rows: a row takes microseconds, so one
+    /// row between steps is enough.
     static let encoding = RowPrefetchPipeline(rowObjects: 5, stateLists: 4, stateObjects: 3, contents: [2, 1])
 
     /// Runs the steps due while the work is at row `position` (from `-lead`, so that the first
