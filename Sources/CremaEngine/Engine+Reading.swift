@@ -161,21 +161,9 @@ extension Engine {
                 // one row's cache, even when an id repeats.
                 let parts = Self.chunks(of: positions.count, minimum: 256).count
                 DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    func compute(_ position: Int) {
-                        let slot = Int(shared.slots[position])
-                        let row = shared.rows[slot]
-                        let expiresAt = group.expiresAt(newestEventTime: row.newestEventTime)
-                        let flags = position * targets.count
-                        for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
-                            let value = time >= expiresAt
-                                ? .null
-                                : group.aggregators[target.aggregate].result(of: row.states[target.aggregate], feature: target.window, at: time)
-                            shared.cache.store(value, slot: slot, feature: target.feature, expiresAt: expiresAt)
-                            shared.output.set(value, column: target.column, position: position)
-                        }
-                    }
                     // Rows a few ahead are prefetched (their states and newest tiles), so that the
-                    // misses of several rows overlap.
+                    // misses of several rows overlap. Rows, states and aggregators are used
+                    // unretained (the read lock keeps them): a retain waits for its line.
                     let owned = positions.filter { Int(shared.slots[$0]) % parts == part }
                     let pipeline = RowPrefetchPipeline.encoding
                     shared.rows.withUnretainedElements { rows in
@@ -188,7 +176,24 @@ extension Engine {
                             for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
                             for (offset, position) in owned.enumerated() {
                                 prefetchAhead(offset)
-                                compute(position)
+                                let slot = Int(shared.slots[position])
+                                rows[slot]._withUnsafeGuaranteedRef { row in
+                                    let expiresAt = group.expiresAt(newestEventTime: row.newestEventTime)
+                                    let flags = position * targets.count
+                                    row.states.withUnretainedElements { states in
+                                        for (index, target) in targets.enumerated() where shared.lacking[flags + index] {
+                                            let value: FeatureValue = time >= expiresAt
+                                                ? .null
+                                                : aggregators[target.aggregate]._withUnsafeGuaranteedRef { aggregator in
+                                                    states[target.aggregate]._withUnsafeGuaranteedRef { state in
+                                                        aggregator.result(of: state, feature: target.window, at: time)
+                                                    }
+                                                }
+                                            shared.cache.store(value, slot: slot, feature: target.feature, expiresAt: expiresAt)
+                                            shared.output.set(value, column: target.column, position: position)
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
