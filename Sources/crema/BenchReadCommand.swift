@@ -206,14 +206,14 @@ struct BenchReadCommand: AsyncParsableCommand {
         }
         let isMeasuring = Atomic(true)
         let start = ContinuousClock.now
-        let sending = Task.detached {
-            DispatchQueue.concurrentPerform(iterations: producers.count) { index in
-                try? producers[index].run { _ in !isMeasuring.load(ordering: .relaxed) }
-            }
+        // The producers block their threads: Dispatch's, not the tasks' (the gRPC client needs those).
+        let sending = DispatchGroup()
+        for producer in producers {
+            DispatchQueue.global().async(group: sending) { try? producer.run { _ in !isMeasuring.load(ordering: .relaxed) } }
         }
         try await measureGRPC("hot, client-side (gRPC) while producers push events over the ingest socket", engine: engine, pool: pool)
         isMeasuring.store(false, ordering: .relaxed)
-        await sending.value
+        await withCheckedContinuation { continuation in sending.notify(queue: .global()) { continuation.resume() } }
         let acknowledged = producers.reduce(0) { $0 + $1.latencies.count * 1_000 }
         print("|   (events acknowledged meanwhile: \(acknowledged) in \(format(milliseconds(ContinuousClock.now - start) / 1_000)) s) | | | |")
         try await server.stop()

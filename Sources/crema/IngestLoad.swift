@@ -65,12 +65,15 @@ final class IngestLoad: @unchecked Sendable {
         var sent = 0
         while !isDone(sent / chunks.count) {
             window.wait()
-            try write(chunks[sent % chunks.count])
-            let now = ContinuousClock.now
+            // Counted as sent before it is written, so that its ack is never missed; timed
+            // again once written.
             sentLock.withLock {
-                sentAt[sent % windowSize] = now
+                sentAt[sent % windowSize] = .now
                 chunksSent = sent + 1
             }
+            try write(chunks[sent % chunks.count])
+            let now = ContinuousClock.now
+            sentLock.withLock { sentAt[sent % windowSize] = now }
             sent += 1
         }
         sentLock.withLock { isSending = false }
