@@ -1,5 +1,6 @@
 import ArgumentParser
 import CremaEngine
+import CremaIngest
 import Foundation
 
 /// `crema bench decode`: how fast one core turns NDJSON lines into decoded events, and into a
@@ -72,13 +73,10 @@ struct BenchDecodeCommand: ParsableCommand {
     /// Calls `body` with each newline-terminated line of `input` (without its newline) and its number.
     private func forEachLine(of input: [UInt8], _ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
         try input.withUnsafeBytes { bytes in
-            var start = 0
             var number = 0
-            while start < bytes.count {
-                let end = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start).map { $0 - UnsafeMutableRawPointer(mutating: bytes.baseAddress!) } ?? bytes.count
+            try EventLineRules.forEachLine(in: bytes) { line in
                 number += 1
-                try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), number)
-                start = end + 1
+                try body(line, number)
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CremaEngine
+import CremaIngest
 import CremaStorage
 import Foundation
 import Synchronization
@@ -84,9 +85,10 @@ struct BenchIngestCommand: AsyncParsableCommand {
             let batches = try loads.enumerated().map { index, chunks in
                 try chunks.map { chunk, _ in
                     var batch = IngestBatch(producer: "bench-\(index)")
-                    for line in chunk.split(separator: UInt8(ascii: "\n")) {
-                        let bytes = Array(line)
-                        batch.append(try decoder.decode(line: bytes, lineNumber: batch.events.count + 1, expectsSequence: true).get(), line: bytes)
+                    try chunk.withUnsafeBytes { bytes in
+                        try EventLineRules.forEachLine(in: bytes) { line in
+                            batch.append(try decoder.decode(line: line, lineNumber: batch.events.count + 1, expectsSequence: true).get(), line: line)
+                        }
                     }
                     return batch
                 }
