@@ -84,19 +84,18 @@ extension Engine {
         let rowOffset = MemoryLayout<DirtyRow>.offset(of: \DirtyRow.row)!
         return entries.withUnsafeBufferPointer { entries in
             group.aggregators.withUnretainedElements { aggregators in
-                let prefetch = { (position: Int) in
-                    pipeline.prefetch(
-                        at: position, count: entries.count, aggregators: aggregators,
-                        rowAddress: { UnsafeRawPointer(entries.baseAddress! + $0).load(fromByteOffset: rowOffset, as: UnsafeRawPointer.self) },
-                        eventTime: { _ in .max })
-                }
-                for position in -pipeline.lead..<0 { prefetch(position) }
-                return entries.indices.map { position in
-                    prefetch(position)
+                var rows: [(key: [UInt8], value: [UInt8])] = []
+                rows.reserveCapacity(entries.count)
+                pipeline.forEachRow(
+                    count: entries.count, aggregators: aggregators,
+                    rowAddress: { UnsafeRawPointer(entries.baseAddress! + $0).load(fromByteOffset: rowOffset, as: UnsafeRawPointer.self) },
+                    eventTime: { _ in .max }
+                ) { position in
                     let entry = entries[position]
                     let key = keys.withKey(ofSlot: Int(entry.row.slot)) { RowKey.make(groupID: group.definition.id, entityKey: $0) }
-                    return (key, entry.row.encode(of: group))
+                    rows.append((key, entry.row.encode(of: group)))
                 }
+                return rows
             }
         }
     }

@@ -256,16 +256,12 @@ extension Engine {
         table.rows.withUnretainedRows { rowsBySlot in
             slots.withUnsafeBufferPointer { slots in
                 aggregators.withUnretainedElements { unretainedAggregators in
-                    let prefetchAhead = { (offset: Int) in
-                        pipeline.prefetch(
-                            at: offset, count: slots.count, aggregators: unretainedAggregators,
-                            rowAddress: { UnsafeRawPointer(rowsBySlot[Int(slots[$0])].toOpaque()) }, eventTime: { times[$0] })
-                    }
-                    for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
-                    for (offset, position) in range.enumerated() {
-                        let eventIndex = work.events[position]
+                    pipeline.forEachRow(
+                        count: slots.count, aggregators: unretainedAggregators,
+                        rowAddress: { UnsafeRawPointer(rowsBySlot[Int(slots[$0])].toOpaque()) }, eventTime: { times[$0] }
+                    ) { offset in
+                        let eventIndex = work.events[range.lowerBound + offset]
                         let item = prepared[eventIndex]
-                        prefetchAhead(offset)
                         rowsBySlot[Int(slots[offset])]._withUnsafeGuaranteedRef { row in
                             guard item.arrival >= row.nextArrival else { return }
                             if now >= group.expiresAt(newestEventTime: row.newestEventTime) {

@@ -168,14 +168,11 @@ extension Engine {
                     let pipeline = RowPrefetchPipeline.encoding
                     shared.rows.withUnretainedElements { rows in
                         group.aggregators.withUnretainedElements { aggregators in
-                            let prefetchAhead = { (offset: Int) in
-                                pipeline.prefetch(
-                                    at: offset, count: owned.count, aggregators: aggregators,
-                                    rowAddress: { UnsafeRawPointer(rows[Int(shared.slots[owned[$0]])].toOpaque()) }, eventTime: { _ in time })
-                            }
-                            for offset in -pipeline.lead..<0 { prefetchAhead(offset) }
-                            for (offset, position) in owned.enumerated() {
-                                prefetchAhead(offset)
+                            pipeline.forEachRow(
+                                count: owned.count, aggregators: aggregators,
+                                rowAddress: { UnsafeRawPointer(rows[Int(shared.slots[owned[$0]])].toOpaque()) }, eventTime: { _ in time }
+                            ) { offset in
+                                let position = owned[offset]
                                 let slot = Int(shared.slots[position])
                                 rows[slot]._withUnsafeGuaranteedRef { row in
                                     let expiresAt = group.expiresAt(newestEventTime: row.newestEventTime)

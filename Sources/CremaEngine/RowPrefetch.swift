@@ -25,11 +25,25 @@ struct RowPrefetchPipeline {
     /// row between steps is enough.
     static let encoding = RowPrefetchPipeline(rowObjects: 5, stateLists: 4, stateObjects: 3, contents: [2, 1])
 
-    /// Runs the steps due while the work is at row `position` (from `-lead`, so that the first
-    /// rows get every step) of `count` rows whose objects `rowAddress` gives, for events at
-    /// `eventTime` (`Int64.max` for the newest tiles).
+    /// Calls `body` with each position of `count` rows in order, running the pipeline's steps
+    /// ahead of it (from `-lead`, so that the first rows get every step); `rowAddress` gives the
+    /// row objects, `eventTime` the time of the event applied to a row (`Int64.max` for the
+    /// newest tiles).
     @inline(__always)
-    func prefetch(
+    func forEachRow(
+        count: Int, aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>,
+        rowAddress: (Int) -> UnsafeRawPointer, eventTime: (Int) -> Int64, _ body: (Int) -> Void
+    ) {
+        for position in -lead..<0 { prefetch(at: position, count: count, aggregators: aggregators, rowAddress: rowAddress, eventTime: eventTime) }
+        for position in 0..<count {
+            prefetch(at: position, count: count, aggregators: aggregators, rowAddress: rowAddress, eventTime: eventTime)
+            body(position)
+        }
+    }
+
+    /// Runs the steps due while the work is at row `position` of `count` rows.
+    @inline(__always)
+    private func prefetch(
         at position: Int, count: Int, aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>,
         rowAddress: (Int) -> UnsafeRawPointer, eventTime: (Int) -> Int64
     ) {
