@@ -51,7 +51,7 @@ struct BenchReadCommand: AsyncParsableCommand {
 
     /// What `crema bench read` can measure.
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case redis, first, hot, ingesting, http, grpc
+        case first, hot, ingesting, http, grpc, redis
         case grpcWhileProducing = "grpc-producing"
         case cold
     }
@@ -59,10 +59,11 @@ struct BenchReadCommand: AsyncParsableCommand {
     @Option(
         parsing: .upToNextOption,
         help: """
-            The scenarios, in this order: redis (the yardstick, before anything is loaded: tools/bench-redis-mget, one \
-            MGET of as many keys, when redis-server is installed), first (server-side, every id read for the first time since its row changed), \
+            The scenarios, in this order: first (server-side, every id read for the first time since its row changed), \
             hot (server-side, again), ingesting (hot while events are applied as fast as the engine takes them), \
-            http, grpc (client-side, in this process), grpc-producing (gRPC while producers push events over the \
+            http, grpc (client-side, in this process), redis (the yardstick, when redis-server is installed: gRPC \
+            requests alternating with one Redis MGET of the same ids, each id's value 8 ints as text, from a private \
+            redis-server on 127.0.0.1), grpc-producing (gRPC while producers push events over the \
             ingest socket, on its event loops as in `crema serve`, as fast as they are acknowledged), cold (server-side after a restart: each row read once, \
             then random ids again, once the writer has brought the rows read into memory).
             """
@@ -79,10 +80,6 @@ struct BenchReadCommand: AsyncParsableCommand {
         let pool = IDPool(
             candidates: (0..<entities).map { "\(keyField.prefix(1))\($0)" }, users: (0..<entities).map { "u\($0)" }
         )
-        // First, while nothing else of this process runs.
-        if scenarios.contains(.redis) {
-            try measureRedis()
-        }
         var database: Database? = try Database(path: directory.path)
         // Rows written 1 s after they change, so that writing them is over before measuring.
         var configuration = EngineConfiguration()
@@ -105,6 +102,9 @@ struct BenchReadCommand: AsyncParsableCommand {
         }
         if scenarios.contains(.grpc) {
             try await measureGRPC("hot, client-side (gRPC crema.v1.Features/Get)", engine: engine!, pool: pool)
+        }
+        if scenarios.contains(.redis) {
+            try await measureGRPCAlternatingWithRedis(engine: engine!, pool: pool)
         }
         if scenarios.contains(.grpcWhileProducing) {
             try await measureGRPCWhileProducing(engine: engine!, spec: spec, pool: pool)
@@ -283,10 +283,22 @@ struct BenchReadCommand: AsyncParsableCommand {
         report(scenario, samples)
     }
 
-    /// Times `requests` gRPC calls from a client in this process, response decoding included.
-    private func measureGRPC(_ scenario: String, engine: Engine, pool: IDPool) async throws {
+    /// gRPC requests alternating with one Redis MGET of the same candidate ids (which goes
+    /// first alternates too), so that both see the machine in the same state.
+    private func measureGRPCAlternatingWithRedis(engine: Engine, pool: IDPool) async throws {
+        guard let yardstick = try RedisYardstick.start(keys: pool.candidates) else {
+            print("| redis MGET: not measured, redis-server is not installed (apt-get install redis-server) | | | |")
+            return
+        }
+        try await measureGRPC("hot, client-side (gRPC), alternating with Redis", engine: engine, pool: pool, yardstick: yardstick)
+    }
+
+    /// Times `requests` gRPC calls from a client in this process, response decoding included,
+    /// and, with a `yardstick`, one Redis MGET of each request's candidate ids before or after it.
+    private func measureGRPC(_ scenario: String, engine: Engine, pool: IDPool, yardstick: RedisYardstick? = nil) async throws {
         var random = SplitMix64(seed: 11)
         var samples: [Double] = []
+        var redisSamples: [Double] = []
         let server = GRPCFeatureServer(configuration: .init(host: "127.0.0.1", port: 0), engine: engine)
         let running = Task { try await server.run() }
         defer { running.cancel() }
@@ -300,39 +312,37 @@ struct BenchReadCommand: AsyncParsableCommand {
             var options = CallOptions.defaults
             options.maxResponseMessageBytes = 256 << 20
             for round in 0..<(requests + 3) {
-                let message = grpcRequest(request(&random, from: pool))
+                let request = request(&random, from: pool)
+                let message = grpcRequest(request)
+                let redisIsFirst = round % 2 == 0
+                if let yardstick, redisIsFirst { redisSamples.append(try timeMultiGet(request, on: yardstick)) }
                 let start = ContinuousClock.now
                 let response = try await features.get(message, options: options)
                 let elapsed = ContinuousClock.now - start
                 guard response.columns.count == self.features.count else {
                     throw BenchmarkError("gRPC answered \(response.columns.count) columns")
                 }
-                if round >= 3 { samples.append(milliseconds(elapsed)) }
+                if let yardstick, !redisIsFirst { redisSamples.append(try timeMultiGet(request, on: yardstick)) }
+                samples.append(milliseconds(elapsed))
             }
         }
-        report(scenario, samples)
+        // The first three of each are warm-up.
+        report(scenario, Array(samples.dropFirst(3)))
+        if yardstick != nil {
+            report("redis MGET of the same ids, alternating with gRPC (the yardstick)", Array(redisSamples.dropFirst(3)))
+            let fasterRounds = zip(samples, redisSamples).dropFirst(3).count { $0 < $1 }
+            print("|   (gRPC faster than Redis in \(fasterRounds) of \(requests) requests) | | | |")
+        }
     }
 
-    /// Runs `tools/bench-redis-mget` (redis-benchmark timing one MGET of `ids` keys out of
-    /// `entities`, `requests` times) and prints its row, so that the yardstick is measured in
-    /// the same run; says so when it cannot run.
-    private func measureRedis() throws {
-        let script = URL(fileURLWithPath: "tools/bench-redis-mget")
-        guard FileManager.default.isExecutableFile(atPath: script.path) else {
-            print("| redis MGET: not measured, run from the repository root (tools/bench-redis-mget) | | | |")
-            return
-        }
-        let process = Process()
-        process.executableURL = script
-        process.arguments = ["--keys", "\(entities)", "--ids", "\(ids)", "--requests", "\(requests)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let line = text.split(separator: "\n").last.map(String.init) ?? ""
-        print(line.hasPrefix("|") ? line : "| redis MGET: not measured (\(line)) | | | |")
+    /// Milliseconds of one Redis MGET of the candidate ids of `request`, the reply parsed.
+    private func timeMultiGet(_ request: FeatureRequest, on yardstick: RedisYardstick) throws -> Double {
+        let keys = candidateTexts(of: request)
+        let start = ContinuousClock.now
+        let found = try yardstick.multiGet(keys)
+        let elapsed = ContinuousClock.now - start
+        guard found == keys.count else { throw BenchmarkError("redis had values for \(found) of \(keys.count) keys") }
+        return milliseconds(elapsed)
     }
 
     /// Prints one table row: p50, p99 and mean of `samples` (ms).

@@ -1,15 +1,11 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One producer connection of the ingest benchmarks: writes pre-generated chunks of lines with
 /// at most `window` chunks unacknowledged, and times each chunk from its last byte written to
 /// the ack that covers it. Without a producer name it says no hello, so the same chunks can be
 /// sent again and again (`run(until:)`).
 final class IngestLoad: @unchecked Sendable {
-    private let descriptor: Int32
+    private let connection: LoopbackConnection
     private let chunks: [[UInt8]]
     /// Each chunk's last line, counted from the first line of its round.
     private let lastLineOfChunk: [Int]
@@ -28,18 +24,7 @@ final class IngestLoad: @unchecked Sendable {
 
     /// Connects to 127.0.0.1:`port` and says hello as `producer`, if given.
     init(port: Int, producer: String?, chunks: [[UInt8]], linesPerChunk: [Int], window: Int) throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.descriptor = descriptor
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw BenchmarkError("connect: \(String(cString: strerror(errno)))") }
+        connection = try LoopbackConnection(port: port)
         self.chunks = chunks
         var total = 0
         lastLineOfChunk = linesPerChunk.map { total += $0; return total }
@@ -47,10 +32,10 @@ final class IngestLoad: @unchecked Sendable {
         self.window = DispatchSemaphore(value: window)
         windowSize = window
         sentAt = Array(repeating: .now, count: window)
-        if let producer { try write(Array("{\"producer\": \"\(producer)\"}\n".utf8)) }
+        if let producer { try connection.write(Array("{\"producer\": \"\(producer)\"}\n".utf8)) }
     }
 
-    deinit { close(descriptor) }
+    deinit { connection.close() }
 
     /// Sends every chunk once and waits for the ack of the last one.
     func run() throws {
@@ -71,7 +56,7 @@ final class IngestLoad: @unchecked Sendable {
                 sentAt[sent % windowSize] = .now
                 chunksSent = sent + 1
             }
-            try write(chunks[sent % chunks.count])
+            try connection.write(chunks[sent % chunks.count])
             let now = ContinuousClock.now
             sentLock.withLock { sentAt[sent % windowSize] = now }
             sent += 1
@@ -79,7 +64,7 @@ final class IngestLoad: @unchecked Sendable {
         sentLock.withLock { isSending = false }
         while !isFinished { usleep(1_000) }
         // Ends the reader's wait for more acks.
-        shutdown(descriptor, Int32(SHUT_RDWR))
+        connection.shutdownBothWays()
     }
 
     private var isSending = true
@@ -90,8 +75,7 @@ final class IngestLoad: @unchecked Sendable {
         var acknowledgedChunks = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
-            guard count > 0 else { return }
+            guard let count = try? chunk.withUnsafeMutableBytes({ try connection.read(into: $0) }), count > 0 else { return }
             buffer.append(contentsOf: chunk[..<count])
             while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)
@@ -119,16 +103,5 @@ final class IngestLoad: @unchecked Sendable {
     private static func ackedLine(_ line: String) -> Int? {
         guard let range = line.range(of: "\"ack\": ") else { return nil }
         return Int(line[range.upperBound...].prefix { $0.isNumber })
-    }
-
-    private func write(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes {
-                send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            guard written > 0 else { throw BenchmarkError("send: \(String(cString: strerror(errno)))") }
-            offset += written
-        }
     }
 }
