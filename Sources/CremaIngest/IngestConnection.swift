@@ -89,6 +89,10 @@ struct IngestConnection {
 
     /// The number of lines numbered so far (the hello excluded).
     private(set) var lineCount = 0
+    /// The number of lines refused while decoding (the engine's rejections are not counted).
+    private(set) var rejectedLineCount = 0
+    /// The number of ack lines written.
+    private(set) var ackCount = 0
 
     /// Creates the state of a new connection.
     init(decoder: EventDecoder, configuration: Configuration = Configuration()) {
@@ -185,6 +189,7 @@ struct IngestConnection {
         totals.late += outcome.late
         totals.rejected += batch.rejected + outcome.rejections.count
         actions.append(.write(ReplyLine.ack(batch.throughLine, totals)))
+        ackCount += 1
         resume(&actions)
         return actions
     }
@@ -307,6 +312,7 @@ struct IngestConnection {
     private mutating func reject(_ message: String, line: Int, into actions: inout [Action]) {
         actions.append(.write(ReplyLine.error(message, line: line)))
         pending.rejected += 1
+        rejectedLineCount += 1
     }
 
     private mutating func finishLine(_ actions: inout [Action]) {
@@ -321,6 +327,7 @@ struct IngestConnection {
         if pending.batch.events.isEmpty {
             totals.rejected += pending.rejected
             actions.append(.write(ReplyLine.ack(pending.throughLine, totals)))
+            ackCount += 1
         } else {
             inFlight = (pending.throughLine, pending.rejected)
             pending.batch.producer = producer

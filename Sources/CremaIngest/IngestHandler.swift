@@ -19,6 +19,8 @@ final class IngestHandler: ChannelDuplexHandler {
     private var isReadingPaused = false
     private var hasWithheldRead = false
     private var countedLines = 0
+    private var countedRejectedLines = 0
+    private var countedAcks = 0
     /// The last write, so a close waits until everything written has gone out.
     private var lastWrite: EventLoopFuture<Void>?
 
@@ -41,7 +43,6 @@ final class IngestHandler: ChannelDuplexHandler {
         let buffer = unwrapInboundIn(data)
         counters.bytes.add(buffer.readableBytes, ordering: .relaxed)
         let actions = buffer.withUnsafeReadableBytes { connection.receive($0) }
-        countLines()
         perform(actions, context: context)
     }
 
@@ -56,7 +57,6 @@ final class IngestHandler: ChannelDuplexHandler {
         switch event {
         case ChannelEvent.inputClosed:
             perform(connection.inputEnded(), context: context)
-            countLines()
         case is IngestDrainEvent:
             perform(connection.drain(), context: context)
         default:
@@ -91,13 +91,28 @@ final class IngestHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Adds what the connection counted since the last call to the server's counters.
     private func countLines() {
         let lines = connection.lineCount
-        counters.lines.add(lines - countedLines, ordering: .relaxed)
-        countedLines = lines
+        if lines > countedLines {
+            counters.lines.add(lines - countedLines, ordering: .relaxed)
+            countedLines = lines
+        }
+        let rejectedLines = connection.rejectedLineCount
+        if rejectedLines > countedRejectedLines {
+            counters.rejectedLines.add(rejectedLines - countedRejectedLines, ordering: .relaxed)
+            countedRejectedLines = rejectedLines
+        }
+        let acks = connection.ackCount
+        if acks > countedAcks {
+            counters.acks.add(acks - countedAcks, ordering: .relaxed)
+            countedAcks = acks
+        }
     }
 
+    /// Carries out `actions`, then counts what they settled.
     private func perform(_ actions: [IngestConnection.Action], context: ChannelHandlerContext) {
+        defer { countLines() }
         var hasWritten = false
         for action in actions {
             switch action {
@@ -126,7 +141,6 @@ final class IngestHandler: ChannelDuplexHandler {
                     case .success(let sequence): self.perform(self.connection.producerLookedUp(lastSequence: sequence), context: context)
                     case .failure(let error): self.perform(self.connection.producerLookupFailed("\(error)"), context: context)
                     }
-                    self.countLines()
                 }
             case .stopReading:
                 isReadingPaused = true

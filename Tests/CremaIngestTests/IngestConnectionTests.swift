@@ -173,6 +173,9 @@ struct IngestConnectionTests {
             ack(6, accepted: 1, rejected: 2, duplicates: 1),
         ])
         #expect(driver.readComplete().isEmpty)
+        // What the server's metrics add up: the engine's rejection (line 2) is the engine's to count.
+        #expect(driver.connection.rejectedLineCount == 1)
+        #expect(driver.connection.ackCount == 3)
     }
 
     @Test func acksLinesWithoutEventsWithoutSubmitting() {
@@ -180,6 +183,8 @@ struct IngestConnectionTests {
         #expect(driver.receive("bad\n\n").count == 1)
         #expect(driver.readComplete() == [ack(2, rejected: 1)])
         #expect(driver.readComplete().isEmpty)
+        #expect(driver.connection.rejectedLineCount == 1)
+        #expect(driver.connection.ackCount == 1)
     }
 
     @Test func stopsReadingWhileTheNextBatchIsFullAndAnotherIsInFlight() {

@@ -176,6 +176,7 @@ struct IngestEndToEndTests {
                 #expect(summary.lastSequence == 2000)
                 #expect(summary.totals == IngestTotals(accepted: 1, duplicates: 1))
                 #expect(server.statistics.connectionsAccepted == 2)
+                #expect(server.statistics.rejectedLines == badLines.count)
             }
             applied += [after, ViewEvent(seq: 2001, user: "u6", video: "v5", watch: 900)]
             logged += [(2000, after.line), (2001, ViewEvent(seq: 2001, user: "u6", video: "v5", watch: 900).line)]

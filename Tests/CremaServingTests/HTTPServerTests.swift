@@ -257,7 +257,8 @@ struct HTTPServerTests {
             #expect(metrics.status == 200)
             for name in [
                 "crema_http_requests_total", "crema_http_request_duration_seconds_bucket", "crema_read_ids_bucket",
-                "crema_ingest_events_total{outcome=\"accepted\"} 4", "crema_engine_commits_total", "crema_engine_checkpoints_total", "crema_engine_rows_written_total", "crema_engine_checkpoint_seconds_total", "crema_engine_rows_expired_total 0", "crema_engine_rows_in_memory", "crema_engine_row_memory_estimate_bytes",
+                "crema_ingest_events_total{outcome=\"accepted\"} 4", "crema_ingest_events_total{outcome=\"rejected\"} 1",
+                "crema_ingest_acks_total 1", "crema_engine_commits_total", "crema_engine_checkpoints_total", "crema_engine_rows_written_total", "crema_engine_checkpoint_seconds_total", "crema_engine_rows_expired_total 0", "crema_engine_rows_in_memory", "crema_engine_row_memory_estimate_bytes",
                 "crema_rocksdb_estimate_num_keys", "crema_rocksdb_memtable_bytes",
             ] {
                 #expect(metrics.text.contains(name), "missing \(name)")

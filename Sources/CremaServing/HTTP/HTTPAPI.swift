@@ -163,6 +163,7 @@ struct HTTPAPI: Sendable {
                 throw HTTPError(.internalServerError, "ingest failed: \(error)")
             }
         }
+        metrics.recordEventsAcknowledged(rejectedLines: lines.errors.count)
         var errors = lines.errors
         errors += outcome.rejections.map { EventBody.LineError(line: $0.line, message: $0.message) }
         errors.sort { $0.line < $1.line }

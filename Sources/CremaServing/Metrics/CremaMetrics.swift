@@ -19,7 +19,9 @@ import Synchronization
 ///   `grpc Features/Get` for gRPC);
 /// - `crema_grpc_requests_total{method, code}`, `crema_grpc_request_duration_seconds{method}`
 ///   (histogram, when the gRPC server is given these metrics);
-/// - `crema_ingest_events_total{outcome="accepted|rejected|duplicate|late"}`,
+/// - `crema_ingest_events_total{outcome="accepted|rejected|duplicate|late"}` (rejected: lines
+///   refused while decoding, over the socket and `POST /v1/events`, plus the engine's
+///   rejections), `crema_ingest_acks_total` (ack lines and answered `POST /v1/events`),
 ///   `crema_engine_commits_total`, `crema_engine_checkpoints_total`,
 ///   `crema_engine_rows_written_total` and `crema_engine_checkpoint_seconds_total` (by checkpoints;
 ///   the second's rate is the share of the writer's time spent writing rows),
@@ -44,6 +46,10 @@ public final class CremaMetrics: Sendable {
     private let reported = Mutex<[String: Int64]>([:])
     /// Samples taken one at a time, so that deltas are never added twice.
     private let sampling = Mutex(())
+    /// Lines of `POST /v1/events` bodies refused while decoding.
+    private let rejectedHTTPLines = Atomic<Int>(0)
+    /// `POST /v1/events` requests answered with their summary.
+    private let httpAcks = Atomic<Int>(0)
 
     /// The histogram buckets of request latencies: 100 µs to 10 s.
     static let latencyBuckets: [Duration] = [
@@ -96,6 +102,12 @@ public final class CremaMetrics: Sendable {
             .recordNanoseconds(Self.nanoseconds(duration))
     }
 
+    /// Records one `POST /v1/events` answered with its summary, and its lines refused while decoding.
+    func recordEventsAcknowledged(rejectedLines: Int) {
+        httpAcks.add(1, ordering: .relaxed)
+        rejectedHTTPLines.add(rejectedLines, ordering: .relaxed)
+    }
+
     /// Records the number of ids one read asked for.
     func recordBatchSize(route: String, ids: Int) {
         CoreMetrics.Recorder(label: "crema_read_ids", dimensions: [("route", route)], aggregate: true, factory: factory)
@@ -112,10 +124,13 @@ public final class CremaMetrics: Sendable {
 
     private func sample() {
         let counters = engine.statistics
+        let ingest = ingestStatistics?() ?? IngestStatistics()
+        let rejectedLines = ingest.rejectedLines + rejectedHTTPLines.load(ordering: .relaxed)
         addTotal("crema_ingest_events_total", [("outcome", "accepted")], counters.accepted)
-        addTotal("crema_ingest_events_total", [("outcome", "rejected")], counters.rejected)
+        addTotal("crema_ingest_events_total", [("outcome", "rejected")], counters.rejected + rejectedLines)
         addTotal("crema_ingest_events_total", [("outcome", "duplicate")], counters.duplicates)
         addTotal("crema_ingest_events_total", [("outcome", "late")], counters.late)
+        addTotal("crema_ingest_acks_total", [], ingest.acks + httpAcks.load(ordering: .relaxed))
         addTotal("crema_engine_commits_total", [], counters.commits)
         addTotal("crema_engine_checkpoints_total", [], counters.checkpoints)
         addTotal("crema_engine_rows_written_total", [], counters.rowsWritten)
@@ -123,8 +138,7 @@ public final class CremaMetrics: Sendable {
         addTotal("crema_engine_rows_expired_total", [], counters.expiredRows)
         setGauge("crema_engine_rows_in_memory", engine.rowsInMemory)
         setGauge("crema_engine_row_memory_estimate_bytes", engine.estimatedRowMemory)
-        if let ingestStatistics {
-            let ingest = ingestStatistics()
+        if ingestStatistics != nil {
             addTotal("crema_ingest_connections_total", [], ingest.connectionsAccepted)
             setGauge("crema_ingest_connections_open", ingest.connectionsOpen)
             addTotal("crema_ingest_lines_total", [], ingest.lines)
