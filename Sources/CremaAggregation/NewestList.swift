@@ -3,14 +3,20 @@
 struct NewestList<Value: Sendable & Hashable>: Sendable, Equatable {
     /// The entries, newest first by (event time, arrival).
     private(set) var entries: [Stamped<Value>] = []
+    /// For `distinct` inserts: each entry's value hash, truncated, at the entry's index, so that
+    /// finding an older occurrence compares integers instead of values. Built when a distinct
+    /// insert first needs it; kept in memory only.
+    private var fingerprints: [UInt32] = []
 
     /// Creates an empty list.
     init() {}
 
-    /// Prefetches the first entries of the list at `address` (an insert scans from the newest).
+    /// Prefetches the first entries of the list at `address` (an insert's search reads them)
+    /// and its fingerprints.
     @inline(__always)
     static func prefetch(listAt address: UnsafeRawPointer) {
         Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.entries)!, lines: 4)
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.fingerprints)!, lines: 2)
     }
 
     /// Creates a list of entries already in order (newest first, within the limit).
@@ -18,20 +24,34 @@ struct NewestList<Value: Sendable & Hashable>: Sendable, Equatable {
         self.entries = entries
     }
 
+    /// Lists are equal when their entries are.
+    static func == (lhs: NewestList, rhs: NewestList) -> Bool { lhs.entries == rhs.entries }
+
     /// Inserts an entry at its place, dropping an older occurrence of its value when
     /// `distinct` (or the entry itself when a newer occurrence is kept), then trims to `limit`.
     ///
     /// - Complexity: O(limit).
     mutating func insert(_ entry: Stamped<Value>, limit: Int, distinct: Bool) {
-        if distinct, let existing = entries.firstIndex(where: { $0.value == entry.value }) {
-            if entries[existing].isNewer(than: entry) { return }
-            entries.remove(at: existing)
+        var fingerprint: UInt32 = 0
+        if distinct {
+            fingerprint = Self.fingerprint(of: entry.value)
+            if fingerprints.count != entries.count { fingerprints = entries.map { Self.fingerprint(of: $0.value) } }
+            if let existing = index(of: entry.value, fingerprint: fingerprint) {
+                if entries[existing].isNewer(than: entry) { return }
+                entries.remove(at: existing)
+                fingerprints.remove(at: existing)
+            }
+        } else if !fingerprints.isEmpty {
+            fingerprints = []
         }
-        var position = entries.count
-        while position > 0 && entry.isNewer(than: entries[position - 1]) { position -= 1 }
+        let position = insertionIndex(of: entry)
         guard position < limit else { return }
         entries.insert(entry, at: position, growingFrom: 8)
-        if entries.count > limit { entries.removeLast(entries.count - limit) }
+        if distinct { fingerprints.insert(fingerprint, at: position, growingFrom: 8) }
+        if entries.count > limit {
+            entries.removeLast(entries.count - limit)
+            if distinct { fingerprints.removeLast(fingerprints.count - limit) }
+        }
     }
 
     /// Merges another list: the newest `limit` of both (each value once when `distinct`).
@@ -52,5 +72,34 @@ struct NewestList<Value: Sendable & Hashable>: Sendable, Equatable {
             merged.append(next)
         }
         entries = merged
+        fingerprints = []
     }
+
+    /// The index of the entry holding `value`, whose fingerprint is `fingerprint`, if any.
+    ///
+    /// - Complexity: O(count).
+    private func index(of value: Value, fingerprint: UInt32) -> Int? {
+        fingerprints.withUnsafeBufferPointer { fingerprints in
+            for index in fingerprints.indices where fingerprints[index] == fingerprint && entries[index].value == value {
+                return index
+            }
+            return nil
+        }
+    }
+
+    /// Where `entry` goes: after every entry newer than it (a binary search, the entries being
+    /// newest first).
+    ///
+    /// - Complexity: O(log count).
+    private func insertionIndex(of entry: Stamped<Value>) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].isNewer(than: entry) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private static func fingerprint(of value: Value) -> UInt32 { UInt32(truncatingIfNeeded: value.hashValue) }
 }
