@@ -34,13 +34,4 @@ public enum Prefetch {
     static func collection(at address: UnsafeRawPointer, lines count: Int) {
         lines(count, from: storage(ofCollectionAt: address))
     }
-
-    /// Prefetches the last `count` cache lines of the elements of the Array stored at `address`
-    /// (elements of `elementStride` bytes), once `collection(at:lines:)` has brought its header in.
-    @inline(__always)
-    static func lastLines(_ count: Int, ofArrayAt address: UnsafeRawPointer, elementStride: Int) {
-        let storage = storage(ofCollectionAt: address)
-        let end = arrayElementsOffset &+ storage.load(fromByteOffset: arrayCountOffset, as: Int.self) &* elementStride
-        for line in 1...count { crema_prefetch(storage + max(0, end &- line &* lineBytes)) }
-    }
 }

@@ -17,8 +17,8 @@ struct SequenceKernel: AggregationKernel {
     /// Prefetches the buffer `add` reads.
     func prefetchContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetch(entriesAt: address) }
 
-    /// Prefetches the newest entry at the end of the buffer, which an insert reads first.
-    func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetchNewest(ofEntriesAt: address) }
+    /// Prefetches the rest of the buffer, which an insert reads from the newest entry back.
+    func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer) { SequenceEntries.prefetchRest(ofEntriesAt: address) }
 
     /// Inserts the event's fields at its place.
     ///

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The newest `limit` events of a sequence aggregate packed in one byte buffer, oldest first,
 /// so that an event costs no allocation of its own and a state encodes by copying bytes.
 ///
@@ -83,18 +85,28 @@ struct SequenceEntries: Sendable, Equatable {
         }
     }
 
+    /// Lines of the buffer `prefetch(entriesAt:)` prefetches.
+    private static let firstLines = 8
+
     /// Prefetches the first lines of the buffer of the entries at `address`: its header, which
-    /// `prefetchNewest(ofEntriesAt:)` reads, and the oldest entries.
+    /// `prefetchRest(ofEntriesAt:)` reads, and the oldest entries.
     @inline(__always)
     static func prefetch(entriesAt address: UnsafeRawPointer) {
-        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.bytes)!, lines: 8)
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.bytes)!, lines: firstLines)
     }
 
-    /// Prefetches the newest entry of the entries at `address`, at the end of the buffer, once
-    /// `prefetch(entriesAt:)` has brought in its header.
+    /// Prefetches the rest of the buffer of the entries at `address`, once `prefetch(entriesAt:)`
+    /// has brought in its header: an insert scans back from the newest entry, and dropping the
+    /// oldest moves them all.
     @inline(__always)
-    static func prefetchNewest(ofEntriesAt address: UnsafeRawPointer) {
-        Prefetch.lastLines(2, ofArrayAt: address + MemoryLayout<Self>.offset(of: \Self.bytes)!, elementStride: 1)
+    static func prefetchRest(ofEntriesAt address: UnsafeRawPointer) {
+        let storage = Prefetch.storage(ofCollectionAt: address + MemoryLayout<Self>.offset(of: \Self.bytes)!)
+        let end = Prefetch.arrayElementsOffset &+ storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
+        var line = firstLines &* Prefetch.lineBytes
+        while line < end {
+            crema_prefetch(storage + line)
+            line &+= Prefetch.lineBytes
+        }
     }
 
     /// The offset where an event at (`time`, `arrival`) goes: after every entry older than it.
