@@ -34,4 +34,18 @@ public enum Prefetch {
     static func collection(at address: UnsafeRawPointer, lines count: Int) {
         lines(count, from: storage(ofCollectionAt: address))
     }
+
+    /// Prefetches the cache lines of the storage of the Array stored at `address` (elements of
+    /// `elementStride` bytes) from line `first` to the end of its elements, once
+    /// `collection(at:lines:)` has brought its header in.
+    @inline(__always)
+    static func lines(from first: Int, ofArrayAt address: UnsafeRawPointer, elementStride: Int) {
+        let storage = storage(ofCollectionAt: address)
+        let end = arrayElementsOffset &+ storage.load(fromByteOffset: arrayCountOffset, as: Int.self) &* elementStride
+        var line = first &* lineBytes
+        while line < end {
+            crema_prefetch(storage + line)
+            line &+= lineBytes
+        }
+    }
 }

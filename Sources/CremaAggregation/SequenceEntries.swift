@@ -1,5 +1,3 @@
-import CPrefetch
-
 /// The newest `limit` events of a sequence aggregate packed in one byte buffer, oldest first,
 /// so that an event costs no allocation of its own and a state encodes by copying bytes.
 ///
@@ -100,13 +98,7 @@ struct SequenceEntries: Sendable, Equatable {
     /// oldest moves them all.
     @inline(__always)
     static func prefetchRest(ofEntriesAt address: UnsafeRawPointer) {
-        let storage = Prefetch.storage(ofCollectionAt: address + MemoryLayout<Self>.offset(of: \Self.bytes)!)
-        let end = Prefetch.arrayElementsOffset &+ storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
-        var line = firstLines &* Prefetch.lineBytes
-        while line < end {
-            crema_prefetch(storage + line)
-            line &+= Prefetch.lineBytes
-        }
+        Prefetch.lines(from: firstLines, ofArrayAt: address + MemoryLayout<Self>.offset(of: \Self.bytes)!, elementStride: 1)
     }
 
     /// The offset where an event at (`time`, `arrival`) goes: after every entry older than it.
