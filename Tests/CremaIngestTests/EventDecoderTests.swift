@@ -1,3 +1,4 @@
+import Foundation
 import CremaAggregation
 @testable import CremaEngine
 import Testing
@@ -157,6 +158,48 @@ struct EventDecoderTests {
                 let vector = [integer, decimal, "-" + decimal]
                 #expect(fieldValue("embedding", "[\(vector.joined(separator: ","))]") == .vector(vector.map { Float(Double($0)!) }))
             }
+        }
+    }
+
+    /// The scanner's double of `text`, one JSON number.
+    private func scannedDouble(_ text: String) throws -> Double {
+        try Array(text.utf8).withUnsafeBytes { bytes in
+            var scanner = JSONScanner(bytes)
+            return try scanner.scanDouble()
+        }
+    }
+
+    @Test func doublesAsJSONWritersPrintThemReadBackExactly() throws {
+        var generator = SplitMix(seed: 77)
+        var checked = 0
+        while checked < 100_000 {
+            // Random bit patterns cover every magnitude; values in [0, 1) are what embeddings hold.
+            let value = checked % 2 == 0 ? Double(bitPattern: generator.next()) : Double(generator.next() >> 11) / Double(1 << 53)
+            guard value.isFinite else { continue }
+            checked += 1
+            for text in ["\(value)", String(format: "%.17g", value), String(format: "%.16e", value)] {
+                let scanned = try scannedDouble(text)
+                #expect(scanned.bitPattern == value.bitPattern, "\(text)")
+            }
+        }
+    }
+
+    @Test func longDecimalsMatchTheStandardLibraryParser() throws {
+        var generator = SplitMix(seed: 78)
+        for _ in 0..<100_000 {
+            let digits = Int(generator.next() % 6) + 14
+            var text = String(generator.next() % 9 + 1)
+            for _ in 1..<digits { text += String(generator.next() % 10) }
+            // Near halfway cases: a run of zeros or nines after the first 16 digits.
+            if generator.next() % 4 == 0, digits > 17 {
+                let filler: Character = generator.next() % 2 == 0 ? "0" : "9"
+                text = String(text.prefix(16)) + String(repeating: filler, count: digits - 17) + String(text.last!)
+            }
+            let point = Int(generator.next() % UInt64(digits))
+            let mantissa = point == 0 ? text : text.prefix(point) + "." + text.dropFirst(point)
+            let number = mantissa + "e\(Int(generator.next() % 700) - 350)"
+            let scanned = try scannedDouble(number)
+            #expect(scanned.bitPattern == Double(number)!.bitPattern, "\(number)")
         }
     }
 

@@ -295,8 +295,9 @@ package struct JSONScanner {
     }
 
     /// Scans a number (after whitespace) and returns its value as a double, correctly rounded
-    /// (±infinity past the range). A plain decimal (`-?digits(.digits)?`, at most 15 digits) is
-    /// scanned and converted in one pass; any other goes through `scanNumber()` and `double(_:)`.
+    /// (±infinity past the range). A plain decimal (`-?digits(.digits)?`, at most 19 digits) is
+    /// scanned and converted in one pass, by Clinger's fast path up to 15 digits, else by
+    /// Eisel-Lemire; any other goes through `scanNumber()` and `double(_:)`.
     package mutating func scanDouble() throws(EventDecodingError) -> Double {
         var (isNegative, digitsStart, index, mantissa) = leadingDigits()
         let integerDigits = index - digitsStart
@@ -306,13 +307,20 @@ package struct JSONScanner {
             fractionDigits = accumulateDigits(at: &index, into: &mantissa)
             if fractionDigits == 0 { return double(try scanNumber()) }
         }
-        guard hasPlainIntegerPart(digitsStart..<(digitsStart + integerDigits)), integerDigits + fractionDigits <= 15,
+        guard hasPlainIntegerPart(digitsStart..<(digitsStart + integerDigits)), integerDigits + fractionDigits <= 19,
               index == bytes.count || !Self.continuesNumber(bytes[index])
         else { return double(try scanNumber()) }
+        if integerDigits + fractionDigits <= 15 {
+            position = index
+            // Clinger's fast path: both the digits and the power of ten are exact doubles.
+            let value = fractionDigits == 0 ? Double(mantissa) : Double(mantissa) / Self.powersOfTen[fractionDigits]
+            return isNegative ? -value : value
+        }
+        guard let value = EiselLemire.double(mantissa: mantissa, exponent: -fractionDigits, isNegative: isNegative) else {
+            return double(try scanNumber())
+        }
         position = index
-        // Clinger's fast path: both the digits and the power of ten are exact doubles.
-        let value = fractionDigits == 0 ? Double(mantissa) : Double(mantissa) / Self.powersOfTen[fractionDigits]
-        return isNegative ? -value : value
+        return value
     }
 
     /// After whitespace, without moving: whether a minus sign comes first, where the digits after
@@ -370,15 +378,29 @@ package struct JSONScanner {
         return value == .min ? nil : -value
     }
 
-    /// The value of a number token as a double (correctly rounded; ±infinity past the range).
+    /// The value of a number token as a double (correctly rounded; ±infinity past the range):
+    /// by Clinger's fast path, else by Eisel-Lemire, else by the standard library's parser.
     package func double(_ token: NumberToken) -> Double {
-        if let fast = fastDouble(token) { return fast }
+        if let decimal = decimal(token) {
+            if decimal.digits <= 15, decimal.exponent >= -22, decimal.exponent <= 22 {
+                // Clinger's fast path: the digits and the power of ten are exact doubles.
+                let value = decimal.exponent < 0
+                    ? Double(decimal.mantissa) / Self.powersOfTen[-decimal.exponent]
+                    : Double(decimal.mantissa) * Self.powersOfTen[decimal.exponent]
+                return decimal.isNegative ? -value : value
+            }
+            if let value = EiselLemire.double(mantissa: decimal.mantissa, exponent: decimal.exponent, isNegative: decimal.isNegative) {
+                return value
+            }
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]), as: UTF8.self)
         return Double(text)!
     }
 
-    /// Clinger's fast path: exact when the digits fit in 2^53 and the power of ten is exact.
-    private func fastDouble(_ token: NumberToken) -> Double? {
+    /// A number token as `mantissa × 10^exponent` with its count of significant digits (leading
+    /// zeros do not count); nil past 19 of them (the mantissa would not be exact) or past an
+    /// exponent of ±1,000 as written.
+    private func decimal(_ token: NumberToken) -> (isNegative: Bool, mantissa: UInt64, digits: Int, exponent: Int)? {
         var index = token.start
         let isNegative = bytes[index] == UInt8(ascii: "-")
         if isNegative { index += 1 }
@@ -386,15 +408,21 @@ package struct JSONScanner {
         var digits = 0
         var exponent = 0
         while index < token.end, isDigit(bytes[index]) {
-            mantissa = mantissa &* 10 &+ UInt64(bytes[index] - UInt8(ascii: "0"))
-            digits += 1
+            let digit = UInt64(bytes[index] &- UInt8(ascii: "0"))
+            if digits > 0 || digit != 0 {
+                mantissa = mantissa &* 10 &+ digit
+                digits += 1
+            }
             index += 1
         }
         if index < token.end, bytes[index] == UInt8(ascii: ".") {
             index += 1
             while index < token.end, isDigit(bytes[index]) {
-                mantissa = mantissa &* 10 &+ UInt64(bytes[index] - UInt8(ascii: "0"))
-                digits += 1
+                let digit = UInt64(bytes[index] &- UInt8(ascii: "0"))
+                if digits > 0 || digit != 0 {
+                    mantissa = mantissa &* 10 &+ digit
+                    digits += 1
+                }
                 exponent -= 1
                 index += 1
             }
@@ -408,20 +436,14 @@ package struct JSONScanner {
             }
             var written = 0
             while index < token.end {
-                written = written * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                written = written * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
                 if written > 1000 { return nil }
                 index += 1
             }
             exponent += exponentIsNegative ? -written : written
         }
-        guard digits <= 15, exponent >= -22, exponent <= 22 else { return nil }
-        var value = Double(mantissa)
-        if exponent < 0 {
-            value /= Self.powersOfTen[-exponent]
-        } else {
-            value *= Self.powersOfTen[exponent]
-        }
-        return isNegative ? -value : value
+        guard digits <= 19 else { return nil }
+        return (isNegative, mantissa, digits, exponent)
     }
 
     private static let powersOfTen: [Double] = (0...22).map { power in
