@@ -4,19 +4,23 @@ import Foundation
 
 /// Generates NDJSON events of one event type of a spec, for benchmarks: entity key fields take
 /// `entities` distinct values (uniformly, or Zipf-distributed), other strings a few dozen,
-/// numbers random, times within the last hour.
+/// numbers random (floats with three decimals, or in full as a JSON writer prints a double),
+/// times within the last hour.
 struct EventGenerator {
     private let schema: EventSchema
     private let keyFields: Set<String>
     private let entities: Int
     /// With a skew: the running sums of the Zipf weights 1/(rank + 1)^skew of the entity ids.
     private let cumulativeWeights: [Double]?
+    /// Whether floats and vector elements are written in full (up to 17 significant digits).
+    private let writesFloatsInFull: Bool
     private var random: SplitMix64
 
     /// A generator for `event` of `spec`; `keySkew` 0 picks entity ids uniformly, s > 0 picks
     /// the id of rank r with probability ∝ 1/(r + 1)^s (real traffic: a few videos and users
-    /// take most events).
-    init(spec: CompiledSpec, event: String, entities: Int, keySkew: Double = 0, seed: UInt64) throws {
+    /// take most events). `writesFloatsInFull` writes a float as a random double in [0, 1000)
+    /// (a vector element in [0, 1)) prints, not with three decimals.
+    init(spec: CompiledSpec, event: String, entities: Int, keySkew: Double = 0, writesFloatsInFull: Bool = false, seed: UInt64) throws {
         guard let schema = spec.event(named: event) else {
             throw BenchmarkError("the spec has no event \"\(event)\"")
         }
@@ -34,7 +38,14 @@ struct EventGenerator {
         } else {
             cumulativeWeights = nil
         }
+        self.writesFloatsInFull = writesFloatsInFull
         random = SplitMix64(seed: seed)
+    }
+
+    /// A random float in [0, `scale`): with three decimals, or in full.
+    private mutating func float(scale: Double) -> String {
+        guard writesFloatsInFull else { return String(Double(random.next() % UInt64(scale * 1_000)) / 1_000) }
+        return String(Double(random.next() >> 11) / Double(1 << 53) * scale)
     }
 
     /// An entity id rank: uniform, or by the Zipf weights (a binary search of the running sums).
@@ -63,10 +74,10 @@ struct EventGenerator {
                 let value = keyFields.contains(field.name) ? entityRank() : Int(random.next() % 40)
                 line += "\"\(field.name.prefix(1))\(value)\""
             case .int: line += String(random.next() % 100_000)
-            case .float: line += String(Double(random.next() % 1_000_000) / 1_000)
+            case .float: line += float(scale: 1_000)
             case .bool: line += random.next() % 2 == 0 ? "true" : "false"
             case .vector(let dimension):
-                line += "[" + (0..<dimension).map { _ in String(Double(random.next() % 1_000) / 1_000) }.joined(separator: ", ") + "]"
+                line += "[" + (0..<dimension).map { _ in float(scale: 1) }.joined(separator: ", ") + "]"
             }
         }
         return line + "}\n"
