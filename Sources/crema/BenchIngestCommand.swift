@@ -43,6 +43,9 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "Seconds a changed row may stay unwritten, as `crema serve --checkpoint-interval`.")
     var checkpointInterval = Double(EngineConfiguration().checkpointInterval.components.seconds)
 
+    @Flag(help: "Write floats and vector elements in full (up to 17 digits), as a JSON writer prints a double, not with three decimals.")
+    var floatsInFull = false
+
     @Flag(help: "Submit the decoded events straight to the engine, without the socket: the writer's own throughput.")
     var engineOnly = false
 
@@ -59,7 +62,8 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let now = systemTimeMilliseconds()
         var loads: [[([UInt8], Int)]] = []
         for connection in 0..<connections {
-            var generator = try EventGenerator(spec: spec, event: event, entities: entities, keySkew: keySkew, seed: UInt64(connection + 1))
+            var generator = try EventGenerator(
+                spec: spec, event: event, entities: entities, keySkew: keySkew, writesFloatsInFull: floatsInFull, seed: UInt64(connection + 1))
             let count = events / connections
             var chunks: [([UInt8], Int)] = []
             var sequence = 1
@@ -107,7 +111,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
             let statistics = engine.statistics
             engine.shutdown()
             database.close()
-            print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key, key skew \(keySkew), \(Allocator.description)")
+            print("crema bench ingest --engine-only: \(spec.summary), event \(event), \(entities) entities per key, key skew \(keySkew), floats \(floatsInFull ? "in full" : "with three decimals"), \(Allocator.description)")
             print("| events | accepted | seconds | events/s applied | CPU µs per event | commits | checkpoints | rows written | checkpoint s |")
             print("|---|---|---|---|---|---|---|---|---|")
             print("| \(events) | \(statistics.accepted) | \(format(seconds)) | \(Int(Double(statistics.accepted) / seconds)) | \(format(cpu * 1e6 / Double(max(statistics.accepted, 1)))) | \(statistics.commits) | \(statistics.checkpoints) | \(statistics.rowsWritten) | \(format(statistics.checkpointTime.inSeconds)) |")
@@ -139,7 +143,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let estimate = engine.estimatedRowMemory
         database.close()
 
-        print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, key skew \(keySkew), durability \(durability), \(Allocator.description)")
+        print("crema bench ingest: \(spec.summary), event \(event), \(connections) connections, \(entities) entities per key, key skew \(keySkew), floats \(floatsInFull ? "in full" : "with three decimals"), durability \(durability), \(Allocator.description)")
         print("| events | accepted | seconds | events/s acked | CPU µs per event | MB/s | ack p50 ms | ack p99 ms | commits | rows in memory | RSS growth MB | MB per 1M rows | estimated row MB | rows written | checkpoint s |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         let perMillion = rows > 0 ? Double(residentGrowth) / Double(rows) : 0
