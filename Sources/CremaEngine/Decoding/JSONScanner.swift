@@ -312,9 +312,7 @@ package struct JSONScanner {
         else { return double(try scanNumber()) }
         if integerDigits + fractionDigits <= 15 {
             position = index
-            // Clinger's fast path: both the digits and the power of ten are exact doubles.
-            let value = fractionDigits == 0 ? Double(mantissa) : Double(mantissa) / Self.powersOfTen[fractionDigits]
-            return isNegative ? -value : value
+            return Self.exactDouble(mantissa: mantissa, exponent: -fractionDigits, isNegative: isNegative)
         }
         guard let value = EiselLemire.double(mantissa: mantissa, exponent: -fractionDigits, isNegative: isNegative) else {
             return double(try scanNumber())
@@ -383,11 +381,7 @@ package struct JSONScanner {
     package func double(_ token: NumberToken) -> Double {
         if let decimal = decimal(token) {
             if decimal.digits <= 15, decimal.exponent >= -22, decimal.exponent <= 22 {
-                // Clinger's fast path: the digits and the power of ten are exact doubles.
-                let value = decimal.exponent < 0
-                    ? Double(decimal.mantissa) / Self.powersOfTen[-decimal.exponent]
-                    : Double(decimal.mantissa) * Self.powersOfTen[decimal.exponent]
-                return decimal.isNegative ? -value : value
+                return Self.exactDouble(mantissa: decimal.mantissa, exponent: decimal.exponent, isNegative: decimal.isNegative)
             }
             if let value = EiselLemire.double(mantissa: decimal.mantissa, exponent: decimal.exponent, isNegative: decimal.isNegative) {
                 return value
@@ -395,6 +389,14 @@ package struct JSONScanner {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]), as: UTF8.self)
         return Double(text)!
+    }
+
+    /// Clinger's fast path: `mantissa × 10^exponent` with one correctly rounded operation, for a
+    /// mantissa below 10^15 and an exponent within ±22 (both exact doubles).
+    @inline(__always)
+    private static func exactDouble(mantissa: UInt64, exponent: Int, isNegative: Bool) -> Double {
+        let value = exponent < 0 ? Double(mantissa) / powersOfTen[-exponent] : Double(mantissa) * powersOfTen[exponent]
+        return isNegative ? -value : value
     }
 
     /// A number token as `mantissa × 10^exponent` with its count of significant digits (leading
