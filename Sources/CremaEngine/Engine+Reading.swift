@@ -237,37 +237,45 @@ extension Engine {
         let shared = StoredChunks(database: database, output: output, failures: failures, isStored: isStored)
         DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
             let chunkPositions = Array(positions[chunks[chunk]])
-            do {
-                try shared.database.batchedMultiGet(
-                    chunkPositions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
-                ) { index, bytes in
-                    let position = chunkPositions[index]
-                    let view = try Row.view(of: bytes, in: group)
-                    // An expired row not compacted away yet reads as null, like a removed one.
-                    if time >= group.expiresAt(newestEventTime: view.newestEventTime) { return }
-                    shared.isStored[chunks[chunk].lowerBound + index] = true
-                    for read in reads {
-                        let aggregator = group.aggregators[read.aggregate]
-                        guard let section = view.section(for: read.id) else {
-                            let empty = aggregator.makeState()
-                            for (feature, column) in zip(read.features, read.columns) {
-                                shared.output.set(aggregator.result(of: empty, feature: feature, at: time), column: column, position: position)
+            // This core's own copies of the arrays each row's reads retain (two cores retaining
+            // one array wait for its cache line in turn); aggregators are used unretained.
+            let reads = reads.map { read in
+                StoredAggregateRead(aggregate: read.aggregate, id: read.id, features: read.features.map { $0 }, columns: read.columns.map { $0 })
+            }
+            group.aggregators.withUnretainedElements { aggregators in
+                do {
+                    try shared.database.batchedMultiGet(
+                        chunkPositions.map { RowKey.make(groupID: group.definition.id, entityKey: keys.key(at: $0)) }, in: .rows
+                    ) { index, bytes in
+                        let position = chunkPositions[index]
+                        let view = try Row.view(of: bytes, in: group)
+                        // An expired row not compacted away yet reads as null, like a removed one.
+                        if time >= group.expiresAt(newestEventTime: view.newestEventTime) { return }
+                        shared.isStored[chunks[chunk].lowerBound + index] = true
+                        for read in reads {
+                            try aggregators[read.aggregate]._withUnsafeGuaranteedRef { aggregator in
+                                guard let section = view.section(for: read.id) else {
+                                    let empty = aggregator.makeState()
+                                    for (feature, column) in zip(read.features, read.columns) {
+                                        shared.output.set(aggregator.result(of: empty, feature: feature, at: time), column: column, position: position)
+                                    }
+                                    return
+                                }
+                                do {
+                                    try aggregator.readResults(ofEncoded: section, features: read.features, at: time) { slot, value in
+                                        shared.output.set(value, column: read.columns[slot], position: position)
+                                    }
+                                } catch {
+                                    throw EngineError(.corruption, "\(group.definition.name).\(group.definition.aggregates[read.aggregate].name): \(error)")
+                                }
                             }
-                            continue
-                        }
-                        do {
-                            try aggregator.readResults(ofEncoded: section, features: read.features, at: time) { slot, value in
-                                shared.output.set(value, column: read.columns[slot], position: position)
-                            }
-                        } catch {
-                            throw EngineError(.corruption, "\(group.definition.name).\(group.definition.aggregates[read.aggregate].name): \(error)")
                         }
                     }
+                } catch let error as EngineError {
+                    shared.failures[chunk] = error
+                } catch {
+                    shared.failures[chunk] = EngineError(.storage, "reading rows of \(group.definition.name): \(error)")
                 }
-            } catch let error as EngineError {
-                shared.failures[chunk] = error
-            } catch {
-                shared.failures[chunk] = EngineError(.storage, "reading rows of \(group.definition.name): \(error)")
             }
         }
         if let failure = failures.lazy.compactMap({ $0 }).first {
