@@ -43,20 +43,20 @@ struct BenchDecodeCommand: ParsableCommand {
         let inputInFull = try lines(writingFloatsInFull: true)
         let decoder = EventDecoder(spec: spec)
 
+        func timeDecoding(_ input: [UInt8]) throws -> Double {
+            try timePerEvent {
+                try forEachLine(of: input) { line, number in
+                    _ = try decoder.decode(line: line, lineNumber: number, expectsSequence: true).get()
+                }
+            }
+        }
+
         var decodeOnly: [Double] = []
         var decodeInFull: [Double] = []
         var intoBatches: [Double] = []
         for _ in 0..<rounds {
-            decodeOnly.append(try timePerEvent {
-                try forEachLine(of: input) { line, number in
-                    _ = try decoder.decode(line: line, lineNumber: number, expectsSequence: true).get()
-                }
-            })
-            decodeInFull.append(try timePerEvent {
-                try forEachLine(of: inputInFull) { line, number in
-                    _ = try decoder.decode(line: line, lineNumber: number, expectsSequence: true).get()
-                }
-            })
+            decodeOnly.append(try timeDecoding(input))
+            decodeInFull.append(try timeDecoding(inputInFull))
             intoBatches.append(try timePerEvent {
                 var batch = IngestBatch(producer: "bench")
                 try forEachLine(of: input) { line, number in
