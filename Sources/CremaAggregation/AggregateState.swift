@@ -9,19 +9,20 @@ public class AggregateState {
 /// stored in the object itself (most aggregates have one hop), the others in an array.
 final class TiledAggregateState<State>: AggregateState {
     /// Series 0.
-    @exclusivity(unchecked) private var first = TileSeries<State>()
+    @exclusivity(unchecked) private var first: TileSeries<State>
     /// Series 1 onwards; empty (no allocation) for a single hop.
     @exclusivity(unchecked) private var others: [TileSeries<State>]
 
-    /// Creates a state with `seriesCount` (at least 1) empty series.
-    init(seriesCount: Int) {
-        others = Array(repeating: TileSeries(), count: max(seriesCount - 1, 0))
+    /// Creates a state with `seriesCount` (at least 1) empty series of kernel state `empty`.
+    init(seriesCount: Int, empty: State) {
+        first = TileSeries(empty: empty)
+        others = Array(repeating: TileSeries(empty: empty), count: max(seriesCount - 1, 0))
     }
 
     /// Prefetches, from raw memory, what adding an event at `time` reads, one dependent step
-    /// per `depth` (see `Aggregator.prefetch`): series 0 (of hop `hops[0]`) gets its tile
-    /// buffer, newest tiles and the contents of the event's tile (`contents` on the address of
-    /// its state); series 1 onwards, held in a second buffer, one step later and without contents.
+    /// per `depth` (see `Aggregator.prefetch`): series 0 (of hop `hops[0]`, in the object)
+    /// from depth 0, series 1 onwards (held in a second buffer) one step later, `contents` on
+    /// the address of the state of the event's tile.
     @inline(__always)
     func prefetch(depth: Int, hops: [Int64], time: Int64, contents: (UnsafeRawPointer) -> Void) {
         let seriesCount = hops.count
@@ -30,15 +31,15 @@ final class TiledAggregateState<State>: AggregateState {
         }
         guard seriesCount > 1 else { return }
         let storage = withUnsafeMutablePointer(to: &others) { Prefetch.storage(ofCollectionAt: UnsafeRawPointer($0)) }
+        let stride = MemoryLayout<TileSeries<State>>.stride
         guard depth > 0 else {
-            Prefetch.lines(1, from: storage)
+            Prefetch.lines((Prefetch.arrayElementsOffset &+ (seriesCount &- 1) &* stride &+ Prefetch.lineBytes &- 1) / Prefetch.lineBytes, from: storage)
             return
         }
         let elements = storage + Prefetch.arrayElementsOffset
         for index in 0..<(seriesCount &- 1) {
             TileSeries<State>.prefetch(
-                seriesAt: elements + index &* MemoryLayout<TileSeries<State>>.stride, depth: depth &- 1, index: .max
-            ) { _ in }
+                seriesAt: elements + index &* stride, depth: depth &- 1, index: floorDivide(time, hops[index &+ 1]), contents: contents)
         }
     }
 
@@ -52,6 +53,15 @@ final class TiledAggregateState<State>: AggregateState {
                 yield &others[index - 1]
             }
         }
+    }
+
+    /// Calls `body` with the address of the series of hop `index`, for reading in place: no
+    /// copy of the series, and no mutable access (which would copy `others` while a reader
+    /// holds it too).
+    @inline(__always)
+    func withSeries<Result>(_ index: Int, _ body: (UnsafeMutablePointer<TileSeries<State>>) -> Result) -> Result {
+        if index == 0 { return withUnsafeMutablePointer(to: &first, body) }
+        return others.withUnsafeBufferPointer { body(UnsafeMutablePointer(mutating: $0.baseAddress! + (index - 1))) }
     }
 }
 

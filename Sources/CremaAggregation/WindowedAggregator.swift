@@ -10,7 +10,7 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     var featureCount: Int { layout.windows.count }
 
     /// A state with empty series.
-    func makeState() -> AggregateState { TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count) }
+    func makeState() -> AggregateState { TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count, empty: kernel.empty) }
 
     /// The concrete state (the engine passes back what `makeState` or `decode` made).
     @inline(__always)
@@ -42,17 +42,15 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         _ input: Kernel.Input, time: Int64, arrival: UInt64, horizon: Int64, hop: Int64, to series: inout TileSeries<Kernel.State>
     ) -> Bool {
         if let first = series.firstIndex, (first &+ 1) &* hop <= horizon {
-            series.evict(below: floorDivide(horizon, hop))
+            series.evict(below: floorDivide(horizon, hop), empty: kernel.empty)
         }
-        let position: Int
         if let last = series.lastIndex, last &* hop <= time, time < (last &+ 1) &* hop {
-            position = series.tiles.count - 1
-        } else {
-            let tile = floorDivide(time, hop)
-            guard (tile &+ 1) &* hop > horizon else { return false }
-            position = series.position(of: tile, inserting: kernel.empty)
+            series.withNewest { kernel.add(input, time: time, arrival: arrival, to: &$0) }
+            return true
         }
-        kernel.add(input, time: time, arrival: arrival, to: &series.tiles[position].state)
+        let tile = floorDivide(time, hop)
+        guard (tile &+ 1) &* hop > horizon else { return false }
+        series.withTile(tile, inserting: kernel.empty) { kernel.add(input, time: time, arrival: arrival, to: &$0) }
         return true
     }
 
@@ -67,19 +65,22 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     /// - Complexity: O(log tiles + tiles in the window).
     func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
         let window = layout.windows[feature]
-        let series = tiles(state)[series: layout.seriesOfWindow[feature]]
-        let last = window.lastTile(at: time)
-        var position = series.lowerBound(window.firstTile(at: time))
-        guard position < series.tiles.count, series.tiles[position].index <= last else {
-            return kernel.result(of: kernel.empty, at: time)
-        }
-        var merged = series.tiles[position].state
-        position += 1
-        while position < series.tiles.count && series.tiles[position].index <= last {
-            kernel.merge(series.tiles[position].state, into: &merged)
+        return tiles(state).withSeries(layout.seriesOfWindow[feature]) { seriesAddress in
+            let series = seriesAddress.pointee
+            let last = window.lastTile(at: time)
+            var position = series.lowerBound(window.firstTile(at: time))
+            let count = series.count
+            guard position < count, series[position].index <= last else {
+                return kernel.result(of: kernel.empty, at: time)
+            }
+            var merged = series[position].state
             position += 1
+            while position < count && series[position].index <= last {
+                kernel.merge(series[position].state, into: &merged)
+                position += 1
+            }
+            return kernel.result(of: merged, at: time)
         }
-        return kernel.result(of: merged, at: time)
     }
 
     /// One feature being read by `readResults`: its series, its tiles and its merge so far.
@@ -129,21 +130,17 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         bytes.append(StateFormat.current)
         bytes.appendVarint(UInt64(layout.hops.count))
         for seriesIndex in layout.hops.indices {
-            // A copy of the series (a reader may hold it too: a mutable access could copy its
-            // array meanwhile); its tiles are read in place.
-            let series = tiled[series: seriesIndex]
-            bytes.appendVarint(UInt64(series.tiles.count))
-            series.tiles.withUnsafeBufferPointer { tiles in
-                var previous: Int64 = 0
-                for position in tiles.indices {
-                    let index = tiles[position].index
-                    if position == 0 {
-                        bytes.appendZigzag(index)
-                    } else {
+            tiled.withSeries(seriesIndex) { series in
+                bytes.appendVarint(UInt64(series.pointee.count))
+                var previous: Int64?
+                TileSeries.forEachTile(ofSeriesAt: series) { index, state in
+                    if let previous {
                         bytes.appendVarint(UInt64(bitPattern: index &- previous))
+                    } else {
+                        bytes.appendZigzag(index)
                     }
                     previous = index
-                    kernel.encode(inPlace: &UnsafeMutablePointer(mutating: tiles.baseAddress! + position).pointee.state, into: &bytes)
+                    kernel.encode(inPlace: &state.pointee, into: &bytes)
                 }
             }
         }
@@ -153,11 +150,11 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     ///
     /// - Complexity: O(tiles × state size).
     func decode(_ bytes: UnsafeRawBufferPointer) throws(AggregationError) -> AggregateState {
-        let tiled = TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count)
+        let tiled = TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count, empty: kernel.empty)
         try forEachEncodedTile(in: bytes, startingSeries: { series, tileCount in
-            tiled[series: series].tiles.reserveCapacity(tileCount)
+            tiled[series: series].reserveCapacity(tileCount)
         }) { series, index, state in
-            tiled[series: series].tiles.append(Tile(index: index, state: state))
+            tiled[series: series].append(Tile(index: index, state: state))
         }
         return tiled
     }
@@ -207,7 +204,7 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         let tiled = tiles(state)
         var isEmpty = true
         for series in layout.hops.indices {
-            tiled[series: series].evict(below: layout.retainedTile(series: series, now: now))
+            tiled[series: series].evict(below: layout.retainedTile(series: series, now: now), empty: kernel.empty)
             isEmpty = isEmpty && tiled[series: series].isEmpty
         }
         return isEmpty
@@ -221,9 +218,10 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
         let target = tiles(state)
         for series in layout.hops.indices {
             for tile in source[series: series].tiles {
-                let at = target[series: series].position(of: tile.index, inserting: kernel.empty)
-                kernel.merge(tile.state, into: &target[series: series].tiles[at].state)
-                kernel.bound(&target[series: series].tiles[at].state)
+                target[series: series].withTile(tile.index, inserting: kernel.empty) { state in
+                    kernel.merge(tile.state, into: &state)
+                    kernel.bound(&state)
+                }
             }
         }
     }

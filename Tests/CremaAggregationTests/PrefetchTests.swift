@@ -16,10 +16,10 @@ import Testing
 
     @Test(arguments: [(8, 42), (5, 9), (3, 7), (9, 42), (4, 42), (.max, 42)] as [(Int64, Int64)])
     func contentsAddressIsTheStateOfTheEventsTileOrTheNewest(index: Int64, expected: Int64) {
-        var series = TileSeries<Int64>()
+        var series = TileSeries<Int64>(empty: 0)
         for (index, count) in [(3, 7), (5, 9), (8, 42)] {
             let position = series.position(of: Int64(index), inserting: 0)
-            series.tiles[position].state = Int64(count)
+            series[position].state = Int64(count)
         }
         var seen: [Int64] = []
         withUnsafeMutablePointer(to: &series) { address in
@@ -27,9 +27,9 @@ import Testing
                 TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth, index: index) { seen.append($0.load(as: Int64.self)) }
             }
         }
-        #expect(seen == [expected], "only the deepest step reads a tile's state: the event's tile, else the newest")
+        #expect(seen == [expected], "one step reads a tile's state: the event's tile, else the newest")
 
-        var empty = TileSeries<Int64>()
+        var empty = TileSeries<Int64>(empty: 0)
         withUnsafeMutablePointer(to: &empty) { address in
             for depth in 0..<Prefetch.depths {
                 TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth, index: index) { _ in
