@@ -261,35 +261,37 @@ public struct EventDecoder: Sendable {
     }
 
     private func decodeVector(_ scanner: inout JSONScanner, _ field: EventField, dimension: Int) throws(EventDecodingError) -> FieldValue {
-        let expected = "vector[\(dimension)]"
-        guard scanner.consume(UInt8(ascii: "[")) else { throw mistyped(field.name, expected, scanner, at: scanner.position) }
-        var values: [Float] = []
-        values.reserveCapacity(dimension)
-        if !scanner.consume(UInt8(ascii: "]")) {
+        guard scanner.consume(UInt8(ascii: "[")) else { throw mistyped(field.name, "vector[\(dimension)]", scanner, at: scanner.position) }
+        // Filled in place; an error leaves it partly initialized, which Float allows.
+        var count = 0
+        let values = try [Float](unsafeUninitializedCapacity: dimension) { (buffer, initializedCount) throws(EventDecodingError) in
+            defer { initializedCount = count }
+            guard !scanner.consume(UInt8(ascii: "]")) else { return }
             repeat {
                 let start = scanner.position
                 guard let byte = scanner.peekAfterWhitespace(), byte == UInt8(ascii: "-") || byte &- UInt8(ascii: "0") < 10 else {
                     throw EventDecodingError(
                         code: .mistypedField,
-                        message: "field \(field.name): expected \(expected) of numbers, got \(scanner.describeValue(at: start)) at index \(values.count)")
+                        message: "field \(field.name): expected vector[\(dimension)] of numbers, got \(scanner.describeValue(at: start)) at index \(count)")
                 }
                 let value = Float(try scanner.scanDouble())
                 guard value.isFinite else {
                     throw EventDecodingError(
                         code: .mistypedField,
-                        message: "field \(field.name): \(scanner.describeValue(at: start)) at index \(values.count) is out of float32 range")
+                        message: "field \(field.name): \(scanner.describeValue(at: start)) at index \(count) is out of float32 range")
                 }
-                guard values.count < dimension else {
+                guard count < dimension else {
                     throw EventDecodingError(
-                        code: .mistypedField, message: "field \(field.name): expected \(expected), got more than \(dimension) numbers")
+                        code: .mistypedField, message: "field \(field.name): expected vector[\(dimension)], got more than \(dimension) numbers")
                 }
-                values.append(value)
+                buffer[count] = value
+                count += 1
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "]"), "',' or ']'")
         }
-        guard values.count == dimension else {
+        guard count == dimension else {
             throw EventDecodingError(
-                code: .mistypedField, message: "field \(field.name): expected \(expected), got \(values.count) numbers")
+                code: .mistypedField, message: "field \(field.name): expected vector[\(dimension)], got \(count) numbers")
         }
         return .vector(values)
     }

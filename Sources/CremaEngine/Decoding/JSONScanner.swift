@@ -448,11 +448,12 @@ package struct JSONScanner {
         return (isNegative, mantissa, digits, exponent)
     }
 
-    private static let powersOfTen: [Double] = (0...22).map { power in
-        var value = 1.0
-        for _ in 0..<power { value *= 10 }
-        return value
-    }
+    /// 10^0 … 10^22, the powers of ten a double holds exactly; literals, so that the table is
+    /// laid out at compile time (a computed one is initialized lazily, checked at each use).
+    private static let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     /// Consumes `literal` (`true`, `false` or `null`) after whitespace if it is next.
     package mutating func consumeLiteral(_ literal: StaticString) -> Bool {
