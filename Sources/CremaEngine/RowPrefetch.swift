@@ -77,14 +77,13 @@ extension Row {
         Prefetch.lines(2, from: stateStorage(ofRowAt: address))
     }
 
-    /// Prefetches the state objects of the row at `address`, two lines each (a windowed state
-    /// holds its newest tiles); its state list must be in the cache.
+    /// Prefetches the state objects of the row at `address`; its state list must be in the cache.
     @inline(__always)
     static func prefetchStates(ofRowAt address: UnsafeRawPointer) {
         let storage = stateStorage(ofRowAt: address)
         let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
         for index in 0..<count {
-            Prefetch.lines(2, from: storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self))
+            crema_prefetch(storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self))
         }
     }
 
