@@ -30,6 +30,7 @@ struct TileSeries<State> {
     init(empty: State) {
         inline0 = Tile(index: 0, state: empty)
         inline1 = Tile(index: 0, state: empty)
+        assert(Self.inline1Offset == Self.inline0Offset + MemoryLayout<Tile<State>>.stride, "the inline tiles are one buffer")
     }
 
     /// The number of tiles.
@@ -215,19 +216,31 @@ struct TileSeries<State> {
         if inlineCount > 0 { oldestIndex = index(at: 0) }
     }
 
-    /// Calls `body` with each tile of the series at `series`, oldest first, its state borrowed in
-    /// place through a pointer (only read: no copy, no retain). Reads the older tiles' buffer
+    /// Calls `body` with the tiles of the series at `series` in place, as two buffers, both
+    /// oldest first: the older tiles, then the inline ones. Reads the older tiles' buffer
     /// without a mutable access, which would copy it while a reader holds the series too.
+    @inline(__always)
+    static func withTiles<Result>(
+        ofSeriesAt series: UnsafeMutablePointer<Self>,
+        _ body: (_ older: UnsafeBufferPointer<Tile<State>>, _ inline: UnsafeBufferPointer<Tile<State>>) -> Result
+    ) -> Result {
+        // inline1 follows inline0 at one stride, as struct fields are laid out.
+        let inline = UnsafeBufferPointer(
+            start: (UnsafeRawPointer(series) + inline0Offset).assumingMemoryBound(to: Tile<State>.self), count: series.pointee.inlineCount)
+        return series.pointee.older.withUnsafeBufferPointer { body($0, inline) }
+    }
+
+    /// Calls `body` with each tile of the series at `series`, oldest first, its state borrowed
+    /// in place through a pointer (only read: no copy, no retain).
     static func forEachTile(ofSeriesAt series: UnsafeMutablePointer<Self>, _ body: (Int64, UnsafeMutablePointer<State>) -> Void) {
-        series.pointee.older.withUnsafeBufferPointer { older in
-            for position in older.indices {
-                let tile = UnsafeMutablePointer(mutating: older.baseAddress! + position)
-                body(tile.pointee.index, Self.statePointer(ofTileAt: tile))
+        withTiles(ofSeriesAt: series) { older, inline in
+            for part in 0..<2 {
+                let part = part == 0 ? older : inline
+                for position in part.indices {
+                    let tile = UnsafeMutablePointer(mutating: part.baseAddress! + position)
+                    body(tile.pointee.index, statePointer(ofTileAt: tile))
+                }
             }
-        }
-        for slot in 0..<series.pointee.inlineCount {
-            let tile = (UnsafeMutableRawPointer(series) + (slot == 0 ? inline0Offset : inline1Offset)).assumingMemoryBound(to: Tile<State>.self)
-            body(tile.pointee.index, Self.statePointer(ofTileAt: tile))
         }
     }
 

@@ -65,21 +65,33 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     /// - Complexity: O(log tiles + tiles in the window).
     func result(of state: AggregateState, feature: Int, at time: Int64) -> FeatureValue {
         let window = layout.windows[feature]
-        return tiles(state).withSeries(layout.seriesOfWindow[feature]) { seriesAddress in
-            let series = seriesAddress.pointee
-            let last = window.lastTile(at: time)
-            var position = series.lowerBound(window.firstTile(at: time))
-            let count = series.count
-            guard position < count, series[position].index <= last else {
-                return kernel.result(of: kernel.empty, at: time)
+        let first = window.firstTile(at: time)
+        let last = window.lastTile(at: time)
+        // The series is read in place, not copied.
+        return tiles(state).withSeries(layout.seriesOfWindow[feature]) { series in
+            TileSeries.withTiles(ofSeriesAt: series) { older, inline in
+                var merged = kernel.empty
+                var isEmpty = true
+                for part in 0..<2 {
+                    let part = part == 0 ? older : inline
+                    var position = 0
+                    var end = part.count
+                    while position < end {
+                        let middle = (position &+ end) >> 1
+                        if part[middle].index < first { position = middle &+ 1 } else { end = middle }
+                    }
+                    while position < part.count && part[position].index <= last {
+                        if isEmpty {
+                            merged = part[position].state
+                            isEmpty = false
+                        } else {
+                            kernel.merge(part[position].state, into: &merged)
+                        }
+                        position += 1
+                    }
+                }
+                return kernel.result(of: merged, at: time)
             }
-            var merged = series[position].state
-            position += 1
-            while position < count && series[position].index <= last {
-                kernel.merge(series[position].state, into: &merged)
-                position += 1
-            }
-            return kernel.result(of: merged, at: time)
         }
     }
 
