@@ -138,22 +138,36 @@ final class RowIndex {
                     }
                 }
             }
-            var slots: [Int32] = []
-            slots.reserveCapacity(hashes.count)
-            for (position, hash) in zip(range, hashes) {
-                let key = keyAt(position)
-                var rowSlot = slot(of: key, hash: hash)
-                if rowSlot == Self.emptySlot {
+            // Runs of keys that have rows are looked up with the buffers borrowed once per run
+            // (borrowing retains and releases them, atomic operations that also wait for the
+            // loads in flight); a missing key ends the run, since inserting it may move them.
+            return [Int32](unsafeUninitializedCapacity: hashes.count) { slots, initializedCount in
+                var position = 0
+                while position < hashes.count {
+                    position = entries.withUnsafeBufferPointer { entries in
+                        keyBytes.withUnsafeBytes { keyBytes in
+                            rows.withUnsafeBufferPointer { rows in
+                                var position = position
+                                while position < hashes.count {
+                                    let rowSlot = Self.slot(
+                                        of: keyAt(range.lowerBound + position), hash: hashes[position], in: entries, keyBytes: keyBytes)
+                                    guard rowSlot != Self.emptySlot else { break }
+                                    slots[position] = rowSlot
+                                    crema_prefetch(UnsafeRawPointer(rows.baseAddress! + Int(rowSlot)).load(as: UnsafeRawPointer.self))
+                                    position += 1
+                                }
+                                return position
+                            }
+                        }
+                    }
+                    guard position < hashes.count else { break }
                     let row = makeRow()
-                    insert(row, key: key, hash: hash)
-                    rowSlot = row.slot
+                    insert(row, key: keyAt(range.lowerBound + position), hash: hashes[position])
+                    slots[position] = row.slot
+                    position += 1
                 }
-                slots.append(rowSlot)
-                rows.withUnsafeBufferPointer { rows in
-                    crema_prefetch(UnsafeRawPointer(rows.baseAddress! + Int(rowSlot)).load(as: UnsafeRawPointer.self))
-                }
+                initializedCount = hashes.count
             }
-            return slots
         }
     }
 
