@@ -10,7 +10,7 @@ struct Tile<State> {
 
 /// The sparse tiles of one hop H, sorted by index; only tiles that received an event exist.
 ///
-/// The two newest tiles, where nearly every event lands, are held inline (in the state object
+/// The two newest tiles, where most events land, are held inline (in the state object
 /// that holds the series), with the index of the oldest tile: adding to them, and checking
 /// whether a tile is due for eviction, touch no other memory. Older tiles sit in one buffer,
 /// indices beside states. Positions run over all tiles, oldest first.
