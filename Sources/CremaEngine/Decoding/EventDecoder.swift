@@ -261,7 +261,9 @@ public struct EventDecoder: Sendable {
     }
 
     private func decodeVector(_ scanner: inout JSONScanner, _ field: EventField, dimension: Int) throws(EventDecodingError) -> FieldValue {
-        guard scanner.consume(UInt8(ascii: "[")) else { throw mistyped(field.name, "vector[\(dimension)]", scanner, at: scanner.position) }
+        // Built only for an error message.
+        var expected: String { "vector[\(dimension)]" }
+        guard scanner.consume(UInt8(ascii: "[")) else { throw mistyped(field.name, expected, scanner, at: scanner.position) }
         // Filled in place; an error leaves it partly initialized, which Float allows.
         var count = 0
         let values = try [Float](unsafeUninitializedCapacity: dimension) { (buffer, initializedCount) throws(EventDecodingError) in
@@ -272,7 +274,7 @@ public struct EventDecoder: Sendable {
                 guard let byte = scanner.peekAfterWhitespace(), byte == UInt8(ascii: "-") || byte &- UInt8(ascii: "0") < 10 else {
                     throw EventDecodingError(
                         code: .mistypedField,
-                        message: "field \(field.name): expected vector[\(dimension)] of numbers, got \(scanner.describeValue(at: start)) at index \(count)")
+                        message: "field \(field.name): expected \(expected) of numbers, got \(scanner.describeValue(at: start)) at index \(count)")
                 }
                 let value = Float(try scanner.scanDouble())
                 guard value.isFinite else {
@@ -282,7 +284,7 @@ public struct EventDecoder: Sendable {
                 }
                 guard count < dimension else {
                     throw EventDecodingError(
-                        code: .mistypedField, message: "field \(field.name): expected vector[\(dimension)], got more than \(dimension) numbers")
+                        code: .mistypedField, message: "field \(field.name): expected \(expected), got more than \(dimension) numbers")
                 }
                 buffer[count] = value
                 count += 1
@@ -291,7 +293,7 @@ public struct EventDecoder: Sendable {
         }
         guard count == dimension else {
             throw EventDecodingError(
-                code: .mistypedField, message: "field \(field.name): expected vector[\(dimension)], got \(count) numbers")
+                code: .mistypedField, message: "field \(field.name): expected \(expected), got \(count) numbers")
         }
         return .vector(values)
     }
