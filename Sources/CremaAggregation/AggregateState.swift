@@ -3,6 +3,10 @@
 public class AggregateState {
     /// Creates a state; only aggregators do.
     init() {}
+
+    /// The bytes of a Swift object's header (its metadata pointer and reference counts), before
+    /// its fields.
+    static let headerBytes = 16
 }
 
 /// The state of a windowed aggregate: one tile series per distinct hop. The first series is
@@ -12,6 +16,9 @@ final class TiledAggregateState<State>: AggregateState {
     @exclusivity(unchecked) private var first: TileSeries<State>
     /// Series 1 onwards; empty (no allocation) for a single hop.
     @exclusivity(unchecked) private var others: [TileSeries<State>]
+
+    /// The bytes of an instance: the header, then the fields laid out in order.
+    static var instanceBytes: Int { headerBytes + MemoryLayout<(TileSeries<State>, [TileSeries<State>])>.size }
 
     /// Creates a state with `seriesCount` (at least 1) empty series of kernel state `empty`.
     init(seriesCount: Int, empty: State) {
@@ -69,6 +76,9 @@ final class TiledAggregateState<State>: AggregateState {
 final class LifetimeAggregateState<State>: AggregateState {
     /// The partial state.
     @exclusivity(unchecked) var value: State
+
+    /// The bytes of an instance: the header, then the value.
+    static var instanceBytes: Int { headerBytes + MemoryLayout<State>.size }
 
     /// Creates a state holding `value`.
     init(_ value: State) {

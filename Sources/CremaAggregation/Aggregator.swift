@@ -7,6 +7,10 @@ public protocol Aggregator: Sendable {
     /// A state holding no events.
     func makeState() -> AggregateState
 
+    /// The bytes of the objects `makeState` and `decode` make (their header and fields), so
+    /// that a prefetch brings in every line of one, however it sits across lines.
+    var stateObjectBytes: Int { get }
+
     /// Adds one event. `fields` is the whole decoded event (indexed by `AggregateInput.index`);
     /// `time` is the event time, `arrival` a global increasing sequence number, `now` the
     /// server clock (it drives retention and lateness).

@@ -9,6 +9,9 @@ struct LifetimeAggregator<Kernel: AggregationKernel>: Aggregator {
     /// A state holding the kernel's empty state.
     func makeState() -> AggregateState { LifetimeAggregateState(kernel.empty) }
 
+    /// The bytes of a `LifetimeAggregateState` of the kernel's state.
+    var stateObjectBytes: Int { LifetimeAggregateState<Kernel.State>.instanceBytes }
+
     /// The concrete state (the engine passes back what `makeState` or `decode` made).
     @inline(__always)
     private func lifetime(_ state: AggregateState) -> LifetimeAggregateState<Kernel.State> {

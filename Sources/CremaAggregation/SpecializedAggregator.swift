@@ -7,6 +7,8 @@
 public final class SpecializedAggregator: Aggregator {
     /// One feature per window, or one lifetime feature.
     public let featureCount: Int
+    /// `stateObjectBytes` of the base.
+    public let stateObjectBytes: Int
     /// `makeState()` of the base.
     private let makeStateBody: @Sendable () -> AggregateState
     /// `add` of the base.
@@ -31,6 +33,7 @@ public final class SpecializedAggregator: Aggregator {
     /// Wraps `base`; call it with a concrete type so the closures are specialized.
     init<Base: Aggregator>(_ base: Base) {
         featureCount = base.featureCount
+        stateObjectBytes = base.stateObjectBytes
         makeStateBody = { base.makeState() }
         addBody = { base.add($0, time: $1, arrival: $2, now: $3, to: $4) }
         prefetchBody = { base.prefetch($0, depth: $1, time: $2) }

@@ -9,6 +9,9 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     /// One feature per window.
     var featureCount: Int { layout.windows.count }
 
+    /// The bytes of a `TiledAggregateState` of the kernel's state.
+    var stateObjectBytes: Int { TiledAggregateState<Kernel.State>.instanceBytes }
+
     /// A state with empty series.
     func makeState() -> AggregateState { TiledAggregateState<Kernel.State>(seriesCount: layout.hops.count, empty: kernel.empty) }
 

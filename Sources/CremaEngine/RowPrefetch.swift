@@ -52,7 +52,7 @@ struct RowPrefetchPipeline {
         }
         if let rowObjects, let address = row(rowObjects) { crema_prefetch(address) }
         if let address = row(stateLists) { Row.prefetchStateList(ofRowAt: address) }
-        if let address = row(stateObjects) { Row.prefetchStates(ofRowAt: address) }
+        if let address = row(stateObjects) { Row.prefetchStates(ofRowAt: address, of: aggregators) }
         for (depth, distance) in contents.enumerated() {
             if let address = row(distance) {
                 Row.prefetchContents(ofRowAt: address, depth: depth, of: aggregators, time: eventTime(position &+ distance))
@@ -77,13 +77,17 @@ extension Row {
         Prefetch.lines(2, from: stateStorage(ofRowAt: address))
     }
 
-    /// Prefetches the state objects of the row at `address`; its state list must be in the cache.
+    /// Prefetches the state objects of the row at `address`, each from its first byte to its
+    /// last (an object of 80 bytes spans two lines wherever it sits); its state list must be in
+    /// the cache.
     @inline(__always)
-    static func prefetchStates(ofRowAt address: UnsafeRawPointer) {
+    static func prefetchStates(ofRowAt address: UnsafeRawPointer, of aggregators: UnsafeBufferPointer<Unmanaged<SpecializedAggregator>>) {
         let storage = stateStorage(ofRowAt: address)
         let count = storage.load(fromByteOffset: Prefetch.arrayCountOffset, as: Int.self)
         for index in 0..<count {
-            crema_prefetch(storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self))
+            let state = storage.load(fromByteOffset: Prefetch.arrayElementsOffset &+ index &* MemoryLayout<AggregateState>.stride, as: UnsafeRawPointer.self)
+            crema_prefetch(state)
+            crema_prefetch(state + (aggregators[index]._withUnsafeGuaranteedRef { $0.stateObjectBytes } &- 1))
         }
     }
 

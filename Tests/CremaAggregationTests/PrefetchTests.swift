@@ -1,6 +1,11 @@
 import Testing
 @testable import CremaAggregation
 
+/// The C library's `malloc_usable_size` (declared in malloc.h, which Glibc's module leaves out):
+/// the bytes usable in the allocation at `pointer`.
+@_silgen_name("malloc_usable_size")
+private func mallocUsableSize(_ pointer: UnsafeMutableRawPointer) -> Int
+
 /// Prefetch hints read collections from raw memory; these check the layout they assume and
 /// that a hint changes no state.
 @Suite struct PrefetchTests {
@@ -60,6 +65,23 @@ import Testing
             var after: [UInt8] = []
             aggregator.encode(subject, into: &after)
             #expect(after == before)
+        }
+    }
+
+    /// `stateObjectBytes` covers every byte of a state object, made or decoded, and little more:
+    /// the allocator's usable size is at least it and within one size class step of it.
+    @Test(arguments: OracleCase.all)
+    func stateObjectBytesCoverTheObject(_ scenario: OracleCase) throws {
+        let windows = scenario.isWindowed ? OracleCase.windows : []
+        let aggregator = try makeAggregator(operation: scenario.operation, inputs: scenario.inputs, windows: windows)
+        let made = aggregator.makeState()
+        var encoded: [UInt8] = []
+        aggregator.encode(made, into: &encoded)
+        let decoded = try encoded.withUnsafeBytes { (bytes) throws(AggregationError) in try aggregator.decode(bytes) }
+        for state in [made, decoded] {
+            let usable = mallocUsableSize(Unmanaged.passUnretained(state).toOpaque())
+            #expect(usable >= aggregator.stateObjectBytes)
+            #expect(usable < aggregator.stateObjectBytes + 32)
         }
     }
 }
