@@ -28,13 +28,17 @@ final class TiledAggregateState<State>: AggregateState {
 
     /// Prefetches, from raw memory, what adding an event at `time` reads, one dependent step
     /// per `depth` (see `Aggregator.prefetch`): series 0 (of hop `hops[0]`, in the object)
-    /// from depth 0, series 1 onwards (held in a second buffer) one step later, `contents` on
-    /// the address of the state of the event's tile.
+    /// from depth 0, series 1 onwards (held in a second buffer) one step later, `contents` and
+    /// `furtherContents` on the address of the state of the event's tile (see `TileSeries.prefetch`).
     @inline(__always)
-    func prefetch(depth: Int, hops: [Int64], time: Int64, contents: (UnsafeRawPointer) -> Void) {
+    func prefetch(
+        depth: Int, hops: [Int64], time: Int64, contents: (UnsafeRawPointer) -> Void, furtherContents: (UnsafeRawPointer) -> Void
+    ) {
         let seriesCount = hops.count
         withUnsafeMutablePointer(to: &first) {
-            TileSeries<State>.prefetch(seriesAt: UnsafeRawPointer($0), depth: depth, index: floorDivide(time, hops[0]), contents: contents)
+            TileSeries<State>.prefetch(
+                seriesAt: UnsafeRawPointer($0), depth: depth, index: floorDivide(time, hops[0]), contents: contents,
+                furtherContents: furtherContents)
         }
         guard seriesCount > 1 else { return }
         let storage = withUnsafeMutablePointer(to: &others) { Prefetch.storage(ofCollectionAt: UnsafeRawPointer($0)) }
@@ -46,7 +50,8 @@ final class TiledAggregateState<State>: AggregateState {
         let elements = storage + Prefetch.arrayElementsOffset
         for index in 0..<(seriesCount &- 1) {
             TileSeries<State>.prefetch(
-                seriesAt: elements + index &* stride, depth: depth &- 1, index: floorDivide(time, hops[index &+ 1]), contents: contents)
+                seriesAt: elements + index &* stride, depth: depth &- 1, index: floorDivide(time, hops[index &+ 1]), contents: contents,
+                furtherContents: furtherContents)
         }
     }
 

@@ -35,7 +35,8 @@ protocol AggregationKernel: Sendable {
 
     /// Prefetches what `add` reads further into the buffers whose first lines
     /// `prefetchContents` brought into the cache a step before, found from those lines (a
-    /// buffer's count): a sequence's newest entry, at the end of its buffer.
+    /// buffer's count): a sequence's newest entry, at the end of its buffer; the entries of a
+    /// small frequency table or the sparse bins of a sketch beyond their first lines.
     func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer)
 
     /// Brings a stored state that merges have grown back within the kernel's size bound

@@ -15,6 +15,9 @@ struct ApproxQuantileKernel: AggregationKernel {
     /// Prefetches the buffers `add` reads.
     func prefetchContents(ofStateAt address: UnsafeRawPointer) { DDSketch.prefetch(sketchAt: address) }
 
+    /// Prefetches the rest of the positive bins.
+    func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer) { DDSketch.prefetchRest(ofSketchAt: address) }
+
     /// Adds the value.
     ///
     /// - Complexity: O(1) within the current bin range.

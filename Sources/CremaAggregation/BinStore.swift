@@ -29,10 +29,21 @@ struct BinStore: Sendable {
     /// Creates an empty store.
     init() {}
 
+    /// The lines of the sparse bins `prefetch(storeAt:)` brings in.
+    private static var firstLines: Int { 2 }
+
     /// Prefetches the start of the sparse bins of the store at `address`.
     @inline(__always)
     static func prefetch(storeAt address: UnsafeRawPointer) {
-        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.sparse)!, lines: 2)
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.sparse)!, lines: firstLines)
+    }
+
+    /// Prefetches the rest of the sparse bins of the store at `address` (at most `sparseLimit`),
+    /// once `prefetch(storeAt:)` has brought in their count: adding reads the newest bin, then
+    /// searches them.
+    @inline(__always)
+    static func prefetchRest(ofStoreAt address: UnsafeRawPointer) {
+        Prefetch.lines(from: firstLines, ofArrayAt: address + MemoryLayout<Self>.offset(of: \Self.sparse)!, elementStride: MemoryLayout<Bin>.stride)
     }
 
     /// The number of values.

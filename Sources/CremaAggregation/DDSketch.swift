@@ -34,6 +34,13 @@ struct DDSketch: Sendable, Equatable {
         BinStore.prefetch(storeAt: address + MemoryLayout<Self>.offset(of: \Self.positive)!)
     }
 
+    /// Prefetches the rest of the positive bins of the sketch at `address`, once
+    /// `prefetch(sketchAt:)` has brought in their count.
+    @inline(__always)
+    static func prefetchRest(ofSketchAt address: UnsafeRawPointer) {
+        BinStore.prefetchRest(ofStoreAt: address + MemoryLayout<Self>.offset(of: \Self.positive)!)
+    }
+
     /// Whether no value was added.
     var isEmpty: Bool { positive.isEmpty && negative.isEmpty && zeroCount == 0 }
 

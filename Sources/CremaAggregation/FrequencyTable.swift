@@ -28,10 +28,21 @@ struct FrequencyTable<Value: OrderedFieldScalar>: Sendable, Equatable {
     /// The number of distinct values.
     var count: Int { large.isEmpty ? small.count : large.count }
 
+    /// The lines of a small table's entries `prefetch(tableAt:)` brings in.
+    private static var firstLines: Int { 4 }
+
     /// Prefetches the first lines of the table at `address`: a small table's entries.
     @inline(__always)
     static func prefetch(tableAt address: UnsafeRawPointer) {
-        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.small)!, lines: 4)
+        Prefetch.collection(at: address + MemoryLayout<Self>.offset(of: \Self.small)!, lines: firstLines)
+    }
+
+    /// Prefetches the rest of a small table's entries at `address`, once `prefetch(tableAt:)`
+    /// has brought in their count: a lookup's binary search reads anywhere among them.
+    @inline(__always)
+    static func prefetchRest(ofTableAt address: UnsafeRawPointer) {
+        Prefetch.lines(
+            from: firstLines, ofArrayAt: address + MemoryLayout<Self>.offset(of: \Self.small)!, elementStride: MemoryLayout<Entry>.stride)
     }
 
     /// Counts one occurrence of `value`.

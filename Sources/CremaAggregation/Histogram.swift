@@ -19,6 +19,9 @@ struct HistogramKernel<Value: OrderedFieldScalar>: AggregationKernel {
     /// Prefetches the buffers `add` reads.
     func prefetchContents(ofStateAt address: UnsafeRawPointer) { FrequencyTable<Value>.prefetch(tableAt: address) }
 
+    /// Prefetches the rest of a small table's entries.
+    func prefetchFurtherContents(ofStateAt address: UnsafeRawPointer) { FrequencyTable<Value>.prefetchRest(ofTableAt: address) }
+
     /// Counts the value.
     ///
     /// - Complexity: O(1) on average; O(capacity) when the tile is full.

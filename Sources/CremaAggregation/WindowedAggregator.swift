@@ -60,7 +60,9 @@ struct WindowedAggregator<Kernel: AggregationKernel>: Aggregator {
     /// Prefetches the newest tiles of every series and the contents of the event's tile (see
     /// `Aggregator.prefetch`).
     func prefetch(_ state: AggregateState, depth: Int, time: Int64) {
-        tiles(state).prefetch(depth: depth, hops: layout.hops, time: time) { kernel.prefetchContents(ofStateAt: $0) }
+        tiles(state).prefetch(
+            depth: depth, hops: layout.hops, time: time, contents: { kernel.prefetchContents(ofStateAt: $0) },
+            furtherContents: { kernel.prefetchFurtherContents(ofStateAt: $0) })
     }
 
     /// Merges the window's tiles into a local state and finalizes it.

@@ -19,27 +19,33 @@ private func mallocUsableSize(_ pointer: UnsafeMutableRawPointer) -> Int
         }
     }
 
-    @Test(arguments: [(8, 42), (5, 9), (3, 7), (9, 42), (4, 42), (.max, 42)] as [(Int64, Int64)])
-    func contentsAddressIsTheStateOfTheEventsTileOrTheNewest(index: Int64, expected: Int64) {
+    /// Tiles 3, 5 and 8: 5 and 8 inline, 3 in the older buffer; 4 and 9 are new tiles.
+    @Test(arguments: [(8, 42, true), (5, 9, true), (3, 7, false), (9, 42, true), (4, 42, false), (.max, 42, true)] as [(Int64, Int64, Bool)])
+    func contentsAddressIsTheStateOfTheEventsTileOrTheNewest(index: Int64, expected: Int64, isInline: Bool) {
         var series = TileSeries<Int64>(empty: 0)
         for (index, count) in [(3, 7), (5, 9), (8, 42)] {
             let position = series.position(of: Int64(index), inserting: 0)
             series[position].state = Int64(count)
         }
         var seen: [Int64] = []
+        var seenFurther: [Int64] = []
         withUnsafeMutablePointer(to: &series) { address in
             for depth in 0..<Prefetch.depths {
-                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth, index: index) { seen.append($0.load(as: Int64.self)) }
+                TileSeries<Int64>.prefetch(
+                    seriesAt: UnsafeRawPointer(address), depth: depth, index: index, contents: { seen.append($0.load(as: Int64.self)) },
+                    furtherContents: { seenFurther.append($0.load(as: Int64.self)) })
             }
         }
         #expect(seen == [expected], "one step reads a tile's state: the event's tile, else the newest")
+        #expect(seenFurther == (isInline ? [expected] : []), "a step further into an inline tile's state only")
 
         var empty = TileSeries<Int64>(empty: 0)
         withUnsafeMutablePointer(to: &empty) { address in
             for depth in 0..<Prefetch.depths {
-                TileSeries<Int64>.prefetch(seriesAt: UnsafeRawPointer(address), depth: depth, index: index) { _ in
-                    Issue.record("an empty series has no tile")
-                }
+                TileSeries<Int64>.prefetch(
+                    seriesAt: UnsafeRawPointer(address), depth: depth, index: index,
+                    contents: { _ in Issue.record("an empty series has no tile") },
+                    furtherContents: { _ in Issue.record("an empty series has no tile") })
             }
         }
     }
