@@ -3,14 +3,23 @@
 /// Welford's update on add and Chan et al.'s pairwise combination on merge, so tiles
 /// merge without the cancellation of a sum-of-squares formula.
 struct VarianceKernel: AggregationKernel {
-    /// A count, a mean and the sum of squared deviations from the mean.
+    /// A count, a mean and the sum of squared deviations from the mean. The count sits between
+    /// the two doubles: side by side, the compiler adds both in one packed `addpd` when merging
+    /// tiles, which chains each merge's mean behind the longer squared-deviation arithmetic
+    /// (a 7-day read of 169 tiles took twice as long).
     struct State: Sendable, Equatable {
-        /// The number of values.
-        var count: Int64
         /// Their mean.
         var mean: Double
+        /// The number of values.
+        var count: Int64
         /// The sum of squared deviations from `mean`.
         var squaredDeviations: Double
+
+        init(count: Int64, mean: Double, squaredDeviations: Double) {
+            self.mean = mean
+            self.count = count
+            self.squaredDeviations = squaredDeviations
+        }
     }
 
     /// The field's index.
