@@ -257,12 +257,12 @@ struct TileSeries<State> {
 
     /// Prefetches, from raw memory, one dependent step (`depth` 0, 1, 2) of what adding to tile
     /// `index` of the series at `address` reads; the series itself must be in the cache. Tile
-    /// `index` inline: `contents` of its state's address at depth 0, `furtherContents` at depth
-    /// 1. Else, when there are older
-    /// tiles: their buffer's header and first tiles at depth 0, its newest tiles (the line of the
-    /// newest and the line before) at depth 1, and at depth 2 `contents` of the state of tile
-    /// `index` when it is among those. Else (a tile to insert), `contents` of the newest tile at
-    /// the last step. `index: .max` means the newest.
+    /// `index` inline: `contents` of its state's address at depth 0, `furtherContents` at
+    /// depth 1. Else, when there are older tiles: their buffer's header and first tiles at
+    /// depth 0, its newest tiles (the line of the newest and the line before) at depth 1, and
+    /// at depth 2 `contents` of the state of tile `index` when it is among those. Else (a tile
+    /// to insert), `contents` of the newest tile at the last step. `index: .max` means the
+    /// newest.
     @inline(__always)
     static func prefetch(
         seriesAt address: UnsafeRawPointer, depth: Int, index: Int64,
