@@ -93,7 +93,9 @@ public struct IngestOutcome: Sendable, Equatable {
 /// Where ingest hands decoded events: the engine, which applies them durably.
 public protocol IngestSink: Sendable {
     /// The highest `seq` already settled for `producer` (0 for a new one).
-    func lastSequence(of producer: String) async throws -> UInt64
-    /// Applies the batch; returns only once its WriteBatch is in the WAL (and fsynced with `sync`).
-    func submit(_ batch: IngestBatch) async throws -> IngestOutcome
+    func lastSequence(of producer: String) throws -> UInt64
+    /// Applies the batch, then calls `completion` once its WriteBatch is in the WAL (and fsynced
+    /// with `sync`), on the sink's own thread: answering a producer needs no task of the
+    /// shared cooperative pool, whose threads the writer's cores may all be using.
+    func submit(_ batch: IngestBatch, completion: @escaping @Sendable (Result<IngestOutcome, any Error>) -> Void)
 }

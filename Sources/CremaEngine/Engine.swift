@@ -94,18 +94,24 @@ public final class Engine: IngestSink, @unchecked Sendable {
     }
 
     /// The highest `seq` already settled for `producer` (0 for a new one).
-    public func lastSequence(of producer: String) async throws -> UInt64 {
+    public func lastSequence(of producer: String) -> UInt64 {
         settledLock.withLock { settledSequences[producer] ?? 0 }
     }
 
-    /// Applies `batch` and returns once it is durable. Compresses the end of the batch's log
-    /// segment on the calling thread, so that the writer does not.
-    public func submit(_ batch: IngestBatch) async throws -> IngestOutcome {
+    /// Applies `batch` and calls `completion` once it is durable, on the writer's thread (or at
+    /// once, on the calling thread, when the engine is shutting down). Compresses the end of the
+    /// batch's log segment on the calling thread, so that the writer does not.
+    public func submit(_ batch: IngestBatch, completion: @escaping @Sendable (Result<IngestOutcome, any Error>) -> Void) {
         let logSegment = batch.logSegment()
-        return try await withCheckedThrowingContinuation { continuation in
-            if !queue.push(Submission(batch: batch, logSegment: logSegment, continuation: continuation)) {
-                continuation.resume(throwing: EngineError(.unavailable, "the engine is shutting down"))
-            }
+        if !queue.push(Submission(batch: batch, logSegment: logSegment, completion: completion)) {
+            completion(.failure(EngineError(.unavailable, "the engine is shutting down")))
+        }
+    }
+
+    /// Applies `batch` and returns once it is durable.
+    public func submit(_ batch: IngestBatch) async throws -> IngestOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(batch) { continuation.resume(with: $0) }
         }
     }
 
@@ -148,21 +154,21 @@ public final class Engine: IngestSink, @unchecked Sendable {
             maxEvents: configuration.maxBatchEvents, waitingAtMost: rowLoads.isEmpty ? configuration.checkpointInterval : .milliseconds(5)
         ) {
             if let failure {
-                submissions.forEach { $0.continuation.resume(throwing: failure) }
+                submissions.forEach { $0.completion(.failure(failure)) }
                 continue
             }
             let events = submissions.reduce(0) { $0 + $1.batch.events.count }
             do {
                 if !submissions.isEmpty {
                     let outcomes = try commit(submissions.map(\.batch), logSegments: submissions.map(\.logSegment))
-                    let continuations = submissions.map(\.continuation)
+                    let completions = submissions.map(\.completion)
                     // The writer lets go of the batches before answering: their submitters,
                     // which hold them until answered, then free them on their own threads
                     // (freeing 3M decoded events took the writer 1.3 s of CPU). Nothing is
                     // answered twice if a later step fails.
                     submissions = []
-                    for (continuation, outcome) in zip(continuations, outcomes) {
-                        continuation.resume(returning: outcome)
+                    for (completion, outcome) in zip(completions, outcomes) {
+                        completion(.success(outcome))
                     }
                 }
                 // While events flow, each step writes at most a few rows per event committed, so
@@ -174,7 +180,7 @@ public final class Engine: IngestSink, @unchecked Sendable {
             } catch {
                 failure = error
                 logger.error("commit failed, no longer accepting events: \(error)")
-                submissions.forEach { $0.continuation.resume(throwing: error) }
+                submissions.forEach { $0.completion(.failure(error)) }
             }
         }
         guard failure == nil else { return }

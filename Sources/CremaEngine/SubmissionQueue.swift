@@ -1,12 +1,13 @@
 import CremaStorage
 import Foundation
 
-/// One batch waiting for the writer, with the continuation its submitter awaits.
+/// One batch waiting for the writer, with what answers its submitter.
 struct Submission {
     let batch: IngestBatch
     /// The batch's events as the log keeps them, compressed by the submitter.
     let logSegment: LogSegment
-    let continuation: CheckedContinuation<IngestOutcome, any Error>
+    /// Called once, on the writer's thread, with the batch's outcome.
+    let completion: @Sendable (Result<IngestOutcome, any Error>) -> Void
 }
 
 /// The hand-off between submitters (any thread) and the single writer thread.

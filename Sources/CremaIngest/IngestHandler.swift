@@ -123,20 +123,23 @@ final class IngestHandler: ChannelDuplexHandler {
                 lastWrite = context.write(wrapOutboundOut(buffer))
                 hasWritten = true
             case .submit(let batch):
-                let sink = self.sink
                 let promise = context.eventLoop.makePromise(of: IngestOutcome.self)
-                promise.completeWithTask { try await sink.submit(batch) }
                 promise.futureResult.assumeIsolated().whenComplete { result in
+                    // The batch is freed here, on the event loop, not by the writer.
+                    withExtendedLifetime(batch) {}
                     switch result {
                     case .success(let outcome): self.perform(self.connection.batchCompleted(outcome), context: context)
                     case .failure(let error): self.perform(self.connection.batchFailed("\(error)"), context: context)
                     }
                 }
+                // Completed on the event loop's own turn: the writer answers from its thread, an
+                // engine shutting down at once, and no answer may run inside the actions at hand.
+                let eventLoop = context.eventLoop
+                sink.submit(batch) { result in eventLoop.execute { promise.completeWith(result) } }
             case .lookUpProducer(let name):
-                let sink = self.sink
-                let promise = context.eventLoop.makePromise(of: UInt64.self)
-                promise.completeWithTask { try await sink.lastSequence(of: name) }
-                promise.futureResult.assumeIsolated().whenComplete { result in
+                let result = Result { try sink.lastSequence(of: name) }
+                // Answered on the event loop's next turn, after the actions at hand.
+                context.eventLoop.assumeIsolated().execute {
                     switch result {
                     case .success(let sequence): self.perform(self.connection.producerLookedUp(lastSequence: sequence), context: context)
                     case .failure(let error): self.perform(self.connection.producerLookupFailed("\(error)"), context: context)

@@ -187,7 +187,7 @@ struct IngestEndToEndTests {
             let log = try live.log(of: "messy")
             #expect(log.map(\.producerSequence) == logged.map(\.seq))
             #expect(log.map { String(decoding: $0.line, as: UTF8.self) } == logged.map(\.raw))
-            #expect(try await live.engine.lastSequence(of: "messy") == 2001)
+            #expect(live.engine.lastSequence(of: "messy") == 2001)
             #expect(live.engine.statistics.accepted == logged.count)
         }
     }
@@ -240,7 +240,7 @@ struct IngestEndToEndTests {
             let log = try live.engine.loggedEvents()
             #expect(log.count == producers.count * perProducer)
             for (index, producer) in producers.enumerated() {
-                #expect(try await live.engine.lastSequence(of: producer) == UInt64(streams[index].last!.seq!))
+                #expect(live.engine.lastSequence(of: producer) == UInt64(streams[index].last!.seq!))
                 let records = log.filter { $0.producer == producer }
                 // Each (producer, seq) once, in the producer's order, with the line it sent.
                 #expect(records.map(\.producerSequence) == streams[index].map { UInt64($0.seq!) })
@@ -347,7 +347,7 @@ struct IngestEndToEndTests {
                     #expect(afterAcks - before < 300 << 20, "resident memory grew by \(afterAcks - before) bytes")
                 }
             }
-            #expect(try await live.engine.lastSequence(of: "bulk") == UInt64(total))
+            #expect(live.engine.lastSequence(of: "bulk") == UInt64(total))
             #expect(live.engine.statistics.accepted == total)
             let counts = try live.read("video", (0..<videos).map { "v\($0)" }, ["video_stats.total"])[0]
             #expect(counts == Array(repeating: .int(Int64(total / videos)), count: videos))

@@ -69,7 +69,7 @@ struct IngestServerTests {
                 let log = try live.log(of: "producer-\(client)")
                 #expect(log.map(\.producerSequence) == events(client).map { UInt64($0.seq!) })
                 #expect(log.map { String(decoding: $0.line, as: UTF8.self) } == events(client).map(\.line))
-                #expect(try await live.engine.lastSequence(of: "producer-\(client)") == 299)
+                #expect(live.engine.lastSequence(of: "producer-\(client)") == 299)
             }
         }
     }
@@ -118,13 +118,13 @@ struct IngestServerTests {
                 let first = try await client.send(chunked((1...10).map { event($0).line + "\n" }.joined()))
                 #expect(first.lastSequence == 0)
                 #expect(first.totals == IngestTotals(accepted: 10))
-                #expect(try await live.engine.lastSequence(of: "clicks-1") == 10)
+                #expect(live.engine.lastSequence(of: "clicks-1") == 10)
                 let second = try await client.send(chunked((5...15).map { event($0).line + "\n" }.joined()))
                 #expect(second.lastSequence == 10)
                 #expect(second.totals == IngestTotals(accepted: 5, duplicates: 6))
                 #expect(second.acknowledgedLine == 11)
             }
-            #expect(try await live.engine.lastSequence(of: "clicks-1") == 15)
+            #expect(live.engine.lastSequence(of: "clicks-1") == 15)
             try live.expectHoldsExactlyOnce((1...15).map(event))
             #expect(try live.log(of: "clicks-1").map(\.producerSequence) == Array(1...15))
             #expect(live.engine.statistics.duplicates == 6)
@@ -197,7 +197,7 @@ struct IngestServerTests {
             let log = try live.log(of: "file")
             #expect(log.map(\.producerSequence) == [1, 2])
             #expect(log.map { String(decoding: $0.line, as: UTF8.self) } == [Fixtures.viewLine(seq: 1), Fixtures.viewLine(seq: 2)])
-            #expect(try await live.engine.lastSequence(of: "file") == 2)
+            #expect(live.engine.lastSequence(of: "file") == 2)
             #expect(try live.value("user", "u1", "user_stats.watch") == .int(2400))
             await #expect(throws: IngestError.self) {
                 try await IngestClient(address: .tcp(host: "127.0.0.1", port: 1)).send(path: live.directory.appendingPathComponent("missing").path)

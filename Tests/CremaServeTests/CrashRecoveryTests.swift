@@ -72,7 +72,7 @@ struct CrashRecoveryTests {
         let database = try Database(path: workspace.appendingPathComponent("data").path)
         let engine = try Engine(spec: SpecCompiler.compile(sources: [(file: "clicks.yaml", text: clicksSpec)]).get(), database: database)
         defer { engine.shutdown() }
-        #expect(try await engine.lastSequence(of: "clicks-1") == UInt64(total))
+        #expect(engine.lastSequence(of: "clicks-1") == UInt64(total))
         let references = try engine.resolve(features: ["item_stats.clicks", "item_stats.amount"], of: "item")
         let columns = try engine.read(ids: (0..<items).map { [.string("i\($0)")] }, features: references)
         for item in 0..<items {
